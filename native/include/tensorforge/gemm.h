@@ -1,0 +1,36 @@
+// C[m,n] = alpha * sum_k A[m,k] * B[k,n] (+ beta * C) (+ bias[n]), float32 accumulation.
+// A and B are read through arbitrary element strides (so transposed views cost nothing: packing
+// reads them), float32, bfloat16 or float16. C is float32 with unit column stride.
+#pragma once
+#include <cstdint>
+#include "tensorforge/dtype.h"
+
+namespace tf::gemm {
+
+struct Args {
+  int64_t M = 0, N = 0, K = 0;
+  const void* A = nullptr; DType a_dtype = DType::f32; int64_t a_sm = 0, a_sk = 0;
+  const void* B = nullptr; DType b_dtype = DType::f32; int64_t b_sk = 0, b_sn = 0;
+  float* C = nullptr; int64_t ldc = 0;
+  float beta = 0.0f;             // 0: overwrite C, 1: accumulate into C
+  const float* bias = nullptr;   // optional, added once per row
+  bool parallel = true;          // false when the caller already runs one GEMM per thread
+};
+
+void run(const Args& args);
+
+// Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR] over packed panels.
+// f32 panels are k-major: Ap[k*MR + i], Bp[k*NR + j]. bf16 panels are k-pair-major:
+// Ap[(p*MR + i)*2 + {0,1}], Bp[(p*NR + j)*2 + {0,1}] with kc rounded up to even.
+using UkrF32 = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
+using UkrBf16 = void (*)(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate);
+
+void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
+void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
+void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate);
+
+constexpr int kAvx512MR = 8, kAvx512NR = 32;
+constexpr int kAvx2MR = 6, kAvx2NR = 16;
+constexpr int kScalarMR = 4, kScalarNR = 8;
+
+}  // namespace tf::gemm

@@ -1,0 +1,306 @@
+// The N-API surface: thin. It unwraps and checks arguments (every view must lie inside a live
+// buffer), runs the op's shape function, allocates outputs, and calls the backend's kernel. All
+// shape rules live in native/src/ops so the native parity runner shares them.
+#include <napi.h>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include "tensorforge/isa.h"
+#include "tensorforge/op.h"
+#include "tensorforge/parallel.h"
+#include "tensorforge/cuda.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+using tf::DType;
+using tf::View;
+
+// A 64-byte aligned host buffer owned by one JS object. dispose() frees it at once; the GC
+// finalizer frees it otherwise. External memory is reported so V8 sees the pressure.
+class Storage : public Napi::ObjectWrap<Storage> {
+ public:
+  static Napi::FunctionReference* ctor;
+  static Napi::Function Init(Napi::Env env) {
+    Napi::Function f = DefineClass(env, "Storage",
+                                   {InstanceMethod("dispose", &Storage::Dispose), InstanceMethod("read", &Storage::Read),
+                                    InstanceMethod("write", &Storage::Write),
+                                    InstanceAccessor("byteLength", &Storage::ByteLength, nullptr),
+                                    InstanceAccessor("disposed", &Storage::Disposed, nullptr)});
+    ctor = new Napi::FunctionReference(Napi::Persistent(f));
+    return f;
+  }
+  explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Storage: byte length must be a number");
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0) || n != std::floor(n) || n > 9007199254740991.0)
+      throw Napi::RangeError::New(env, "Storage: byte length must be a non-negative integer, got " + std::to_string(n));
+    bytes_ = static_cast<size_t>(n);
+    size_t alloc = (bytes_ + 63) / 64 * 64;
+    data_ = static_cast<char*>(std::aligned_alloc(64, alloc ? alloc : 64));
+    if (!data_) throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
+    std::memset(data_, 0, bytes_);
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes_));
+  }
+  ~Storage() override { Free(); }
+
+  char* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  bool alive() const { return data_ != nullptr; }
+
+ private:
+  void Free() {
+    if (!data_) return;
+    std::free(data_);
+    data_ = nullptr;
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(bytes_));
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    Free();
+    return info.Env().Undefined();
+  }
+  Napi::Value ByteLength(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(bytes_)); }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), data_ == nullptr); }
+  void CheckRange(Napi::Env env, double off, double len, const char* what) {
+    if (!data_) throw Napi::Error::New(env, std::string(what) + ": buffer was disposed");
+    if (!(off >= 0) || !(len >= 0) || off != std::floor(off) || len != std::floor(len) || off + len > static_cast<double>(bytes_))
+      throw Napi::RangeError::New(env, std::string(what) + ": range [" + std::to_string(off) + ", +" + std::to_string(len) +
+                                           ") is outside the buffer of " + std::to_string(bytes_) + " bytes");
+  }
+  // read(byteOffset, byteLength) -> a copy as an ArrayBuffer
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "read: expects (byteOffset, byteLength)");
+    double off = info[0].As<Napi::Number>().DoubleValue(), len = info[1].As<Napi::Number>().DoubleValue();
+    CheckRange(env, off, len, "read");
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, static_cast<size_t>(len));
+    std::memcpy(ab.Data(), data_ + static_cast<size_t>(off), static_cast<size_t>(len));
+    return ab;
+  }
+  // write(byteOffset, TypedArray | ArrayBuffer)
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "write: expects (byteOffset, TypedArray)");
+    const char* src;
+    size_t len;
+    if (info[1].IsTypedArray()) {
+      Napi::TypedArray t = info[1].As<Napi::TypedArray>();
+      src = static_cast<const char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+      len = t.ByteLength();
+    } else if (info[1].IsArrayBuffer()) {
+      Napi::ArrayBuffer a = info[1].As<Napi::ArrayBuffer>();
+      src = static_cast<const char*>(a.Data());
+      len = a.ByteLength();
+    } else {
+      throw Napi::TypeError::New(env, "write: data must be a TypedArray or ArrayBuffer");
+    }
+    double off = info[0].As<Napi::Number>().DoubleValue();
+    CheckRange(env, off, static_cast<double>(len), "write");
+    if (len) std::memmove(data_ + static_cast<size_t>(off), src, len);
+    return env.Undefined();
+  }
+
+  char* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+Napi::FunctionReference* Storage::ctor = nullptr;
+
+[[noreturn]] void arg_error(Napi::Env env, const std::string& op, const std::string& what) {
+  throw Napi::TypeError::New(env, op + ": " + what);
+}
+
+double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, double lo, double hi) {
+  if (!v.IsNumber()) arg_error(env, op, what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= lo && d <= hi) || d != std::floor(d))
+    arg_error(env, op, what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(d));
+  return d;
+}
+
+// [storage, dtype, offset, shape[], strides[]] -> View, checked to lie inside the storage
+View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what) {
+  if (!v.IsArray()) arg_error(env, op, what + " must be [storage, dtype, offset, shape, strides]");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() != 5) arg_error(env, op, what + " must have 5 fields");
+  Napi::Value sv = a.Get(0u);
+  if (!sv.IsObject() || !sv.As<Napi::Object>().InstanceOf(Storage::ctor->Value()))
+    arg_error(env, op, what + ": field 0 must be a Storage");
+  Storage* s = Storage::Unwrap(sv.As<Napi::Object>());
+  if (!s->alive()) throw Napi::Error::New(env, op + ": " + what + " uses a disposed tensor");
+  View view;
+  view.dtype = static_cast<DType>(int_field(env, op, a.Get(1u), what + " dtype", 0, tf::kNumDTypes - 1));
+  double offset = int_field(env, op, a.Get(2u), what + " offset", 0, 9007199254740991.0);
+  Napi::Value shv = a.Get(3u), stv = a.Get(4u);
+  if (!shv.IsArray() || !stv.IsArray()) arg_error(env, op, what + " shape and strides must be arrays");
+  Napi::Array sh = shv.As<Napi::Array>(), st = stv.As<Napi::Array>();
+  if (sh.Length() > static_cast<uint32_t>(tf::kMaxRank) || sh.Length() != st.Length())
+    arg_error(env, op, what + " must have rank <= 6 and one stride per dim");
+  view.rank = static_cast<int>(sh.Length());
+  double max_off = offset, numel = 1;
+  for (int d = 0; d < view.rank; ++d) {
+    view.shape[d] = static_cast<int64_t>(int_field(env, op, sh.Get(d), what + " size", 0, 9007199254740991.0));
+    view.strides[d] = static_cast<int64_t>(int_field(env, op, st.Get(d), what + " stride", 0, 9007199254740991.0));
+    numel *= static_cast<double>(view.shape[d]);
+    if (view.shape[d] > 0) max_off += static_cast<double>(view.shape[d] - 1) * static_cast<double>(view.strides[d]);
+  }
+  int es = tf::dtype_size(view.dtype);
+  if (numel > 0 && (max_off + 1) * es > static_cast<double>(s->bytes()))
+    throw Napi::RangeError::New(env, op + ": " + what + " (offset " + std::to_string(static_cast<int64_t>(offset)) + ", shape " +
+                                         tf::shape_str(view) + ") reaches past its buffer of " + std::to_string(s->bytes()) + " bytes");
+  view.data = s->data() + static_cast<size_t>(offset) * es;
+  return view;
+}
+
+bool strided_output_ok(tf::Op op) {
+  using tf::Op;
+  tf::OpKind k = tf::op_kind(op);
+  return k != tf::OpKind::other || op == Op::copy || op == Op::fill || op == Op::clamp || op == Op::clamp_backward ||
+         op == Op::where || op == Op::masked_fill || op == Op::rand_uniform || op == Op::rand_normal;
+}
+
+// run(op, backend, inputs, outputs | null, attrs) -> [[storage, shape], ...] for new outputs
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5) throw Napi::TypeError::New(env, "run: expects (op, backend, inputs, outputs, attrs)");
+  int op_id = -1;
+  if (info[0].IsString()) op_id = tf::op_from_name(info[0].As<Napi::String>().Utf8Value());
+  else if (info[0].IsNumber()) op_id = static_cast<int>(int_field(env, "run", info[0], "op id", 0, tf::kNumOps - 1));
+  if (op_id < 0) throw Napi::TypeError::New(env, "run: unknown op " + (info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string("?")));
+  tf::OpCall call;
+  call.op = static_cast<tf::Op>(op_id);
+  std::string name = tf::op_name(call.op);
+  auto backend = static_cast<tf::Backend>(int_field(env, name, info[1], "backend", 0, tf::kNumBackends - 1));
+  if (!info[2].IsArray()) arg_error(env, name, "inputs must be an array");
+  Napi::Array ins = info[2].As<Napi::Array>();
+  if (ins.Length() > 4096) arg_error(env, name, "too many inputs");
+  for (uint32_t i = 0; i < ins.Length(); ++i) call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i)));
+  bool provided = !info[3].IsNull() && !info[3].IsUndefined();
+  if (provided) {
+    if (!info[3].IsArray()) arg_error(env, name, "outputs must be an array or null");
+    Napi::Array outs = info[3].As<Napi::Array>();
+    if (outs.Length() > 8) arg_error(env, name, "too many outputs");
+    for (uint32_t i = 0; i < outs.Length(); ++i) {
+      View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i));
+      if (!strided_output_ok(call.op) && !v.contiguous()) arg_error(env, name, "output " + std::to_string(i) + " must be contiguous");
+      call.out.push_back(v);
+    }
+  }
+  if (!info[4].IsArray()) arg_error(env, name, "attrs must be an array of numbers");
+  Napi::Array at = info[4].As<Napi::Array>();
+  if (at.Length() > 64) arg_error(env, name, "too many attrs");
+  for (uint32_t i = 0; i < at.Length(); ++i) {
+    Napi::Value a = at.Get(i);
+    if (!a.IsNumber()) arg_error(env, name, "attr " + std::to_string(i) + " must be a number");
+    call.attrs.push_back(a.As<Napi::Number>().DoubleValue());
+  }
+  if (backend == tf::Backend::cuda && !tf::cuda::built()) throw Napi::Error::New(env, name + ": built without CUDA support");
+
+  Napi::Array result = Napi::Array::New(env);
+  try {
+    std::vector<tf::OutSpec> specs;
+    tf::infer(call, specs);
+    if (provided) {
+      tf::check_outputs(call, specs);
+    } else {
+      for (size_t i = 0; i < specs.size(); ++i) {
+        const tf::OutSpec& s = specs[i];
+        double numel = 1;
+        for (int d = 0; d < s.rank; ++d) numel *= static_cast<double>(s.shape[d]);
+        Napi::Object so = Storage::ctor->New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype))});
+        View v;
+        v.data = Storage::Unwrap(so)->data();
+        v.dtype = s.dtype;
+        v.rank = s.rank;
+        Napi::Array shape = Napi::Array::New(env, static_cast<size_t>(s.rank));
+        for (int d = 0; d < s.rank; ++d) {
+          v.shape[d] = s.shape[d];
+          shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(s.shape[d])));
+        }
+        tf::set_contiguous_strides(v);
+        call.out.push_back(v);
+        Napi::Array pair = Napi::Array::New(env, 2);
+        pair.Set(0u, so);
+        pair.Set(1u, shape);
+        result.Set(static_cast<uint32_t>(i), pair);
+      }
+    }
+    tf::run(backend, call);
+  } catch (const tf::OpError& e) {
+    throw Napi::Error::New(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, name + ": out of memory");
+  }
+  return result;
+}
+
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  Napi::Array a = Napi::Array::New(info.Env(), tf::kNumOps);
+  for (int i = 0; i < tf::kNumOps; ++i) a.Set(static_cast<uint32_t>(i), tf::op_name(static_cast<tf::Op>(i)));
+  return a;
+}
+
+Napi::Value Supports(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto b = static_cast<tf::Backend>(int_field(env, "supports", info[0], "backend", 0, tf::kNumBackends - 1));
+  if (!info[1].IsString()) arg_error(env, "supports", "op must be a string");
+  int op = tf::op_from_name(info[1].As<Napi::String>().Utf8Value());
+  return Napi::Boolean::New(env, op >= 0 && tf::supports(b, static_cast<tf::Op>(op)));
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isaDetected", tf::isa_name(tf::detected_isa()));
+  o.Set("isa", tf::isa_name(tf::active_isa()));
+  o.Set("vnni", tf::cpu_has_vnni());
+  o.Set("threads", tf::max_threads());
+#ifdef _OPENMP
+  o.Set("openmp", true);
+#else
+  o.Set("openmp", false);
+#endif
+  o.Set("cudaBuilt", tf::cuda::built());
+  o.Set("cudaDevices", tf::cuda::device_count());
+  return o;
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) arg_error(env, "setIsa", "expects a name: scalar, avx2, avx512, avx512_bf16");
+  std::string want = info[0].As<Napi::String>().Utf8Value();
+  for (int i = 0; i <= static_cast<int>(tf::Isa::avx512_bf16); ++i)
+    if (want == tf::isa_name(static_cast<tf::Isa>(i))) return Napi::String::New(env, tf::isa_name(tf::set_isa(static_cast<tf::Isa>(i))));
+  throw Napi::RangeError::New(env, "setIsa: unknown ISA " + want + " (scalar, avx2, avx512, avx512_bf16)");
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int n = static_cast<int>(int_field(env, "setThreads", info[0], "threads", 1, 1024));
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+  return Napi::Number::New(env, tf::max_threads());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Storage", Storage::Init(env));
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("opNames", Napi::Function::New(env, OpNames));
+  exports.Set("supports", Napi::Function::New(env, Supports));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tensorforge, Init)

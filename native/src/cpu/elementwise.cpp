@@ -1,0 +1,159 @@
+// CPU elementwise kernels: dims coalesced, OpenMP over runs (or over chunks of one long run), a
+// typed float32 fast path, everything else through per-dtype loads in float (double for integers).
+#include "tensorforge/iter.h"
+#include "tensorforge/parallel.h"
+#include "tensorforge/scalar_math.h"
+
+namespace tf::cpu {
+namespace {
+
+template <size_t N, class Fn>
+void for_runs_parallel(const std::array<const View*, N>& views, Fn&& fn) {
+  Coalesced<N> c = coalesce(views);
+  int64_t outer = outer_count(c), inner = c.shape[c.rank - 1];
+  if (outer == 1) {  // one run: split it
+    int64_t strides[N];
+    for (size_t k = 0; k < N; ++k) strides[k] = c.strides[k][c.rank - 1];
+    parallel_for(inner, 1, [&](int64_t b, int64_t e) {
+      int64_t off[N];
+      for (size_t k = 0; k < N; ++k) off[k] = b * strides[k];
+      fn(off, e - b, strides);
+    });
+    return;
+  }
+  parallel_for(outer, inner, [&](int64_t b, int64_t e) { for_each_run(c, b, e, fn); });
+}
+
+template <class T> inline T ld(const View& v, int64_t off) { return static_cast<T>(v.get(off)); }
+template <> inline float ld<float>(const View& v, int64_t off) {
+  switch (v.dtype) {
+    case DType::f32: return v.ptr<float>()[off];
+    case DType::bf16: return bf16_to_f32(v.ptr<uint16_t>()[off]);
+    case DType::f16: return f16_to_f32(v.ptr<uint16_t>()[off]);
+    default: return static_cast<float>(v.get(off));
+  }
+}
+template <class T> inline void st(const View& v, int64_t off, T x) {
+  if (v.dtype == DType::f32) v.ptr<float>()[off] = static_cast<float>(x);
+  else v.set(off, static_cast<double>(x));
+}
+
+// out = f(in...), with T the compute type (float for float dtypes, double otherwise)
+template <class T, size_t NI, class F>
+void map(OpCall& c, F f) {
+  const View& o = c.out[0];
+  OutSpec s = spec_of(o);
+  View ins[NI];
+  for (size_t k = 0; k < NI; ++k) ins[k] = broadcast_view(c.in[k], s);
+  std::array<const View*, NI + 1> views;
+  views[0] = &o;
+  for (size_t k = 0; k < NI; ++k) views[k + 1] = &ins[k];
+  bool all_f32 = o.dtype == DType::f32;
+  for (size_t k = 0; k < NI; ++k) all_f32 = all_f32 && ins[k].dtype == DType::f32;
+  for_runs_parallel(views, [&](const int64_t* off, int64_t n, const int64_t* st_) {
+    if (all_f32) {
+      float* y = o.ptr<float>() + off[0];
+      const float* x[NI];
+      for (size_t k = 0; k < NI; ++k) x[k] = ins[k].template ptr<float>() + off[k + 1];
+      bool unit = st_[0] == 1;
+      for (size_t k = 0; k < NI; ++k) unit = unit && st_[k + 1] == 1;
+      if (unit) {
+        if constexpr (NI == 1) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i]));
+        else if constexpr (NI == 2) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i], x[1][i]));
+        else for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i], x[1][i], x[2][i]));
+        return;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (NI == 1) y[i * st_[0]] = static_cast<float>(f(x[0][i * st_[1]]));
+        else if constexpr (NI == 2) y[i * st_[0]] = static_cast<float>(f(x[0][i * st_[1]], x[1][i * st_[2]]));
+        else y[i * st_[0]] = static_cast<float>(f(x[0][i * st_[1]], x[1][i * st_[2]], x[2][i * st_[3]]));
+      }
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (NI == 1) st<T>(o, off[0] + i * st_[0], f(ld<T>(ins[0], off[1] + i * st_[1])));
+      else if constexpr (NI == 2)
+        st<T>(o, off[0] + i * st_[0], f(ld<T>(ins[0], off[1] + i * st_[1]), ld<T>(ins[1], off[2] + i * st_[2])));
+      else
+        st<T>(o, off[0] + i * st_[0],
+              f(ld<T>(ins[0], off[1] + i * st_[1]), ld<T>(ins[1], off[2] + i * st_[2]), ld<T>(ins[2], off[3] + i * st_[3])));
+    }
+  });
+}
+
+// dispatch on the compute type: float for float inputs, double for integer inputs
+template <size_t NI, class FF, class FD>
+void map_any(OpCall& c, DType in_dtype, FF ff, FD fd) {
+  if (is_float(in_dtype)) map<float, NI>(c, ff);
+  else map<double, NI>(c, fd);
+}
+
+#define TF_UNARY(n) \
+  void k_##n(OpCall& c) { map_any<1>(c, c.in[0].dtype, [](float x) { return sm::n(x); }, [](double x) { return sm::n(x); }); }
+#define TF_BINARY(n)                                                                                              \
+  void k_##n(OpCall& c) {                                                                                         \
+    map_any<2>(c, c.in[0].dtype, [](float a, float b) { return sm::n(a, b); }, [](double a, double b) { return sm::n(a, b); }); \
+  }
+#define TF_COMPARE(n)                                                                              \
+  void k_##n(OpCall& c) {                                                                          \
+    map_any<2>(c, c.in[0].dtype, [](float a, float b) { return sm::n(a, b) ? 1.0f : 0.0f; },      \
+               [](double a, double b) { return sm::n(a, b) ? 1.0 : 0.0; });                       \
+  }
+#define TF_OP(n)
+#include "tensorforge/ops.def"
+#undef TF_UNARY
+#undef TF_BINARY
+#undef TF_COMPARE
+#undef TF_OP
+
+void k_copy(OpCall& c) {
+  // integer <-> integer and anything -> double-precision path keeps int32 exact
+  if (is_float(c.in[0].dtype) && is_float(c.out[0].dtype)) map<float, 1>(c, [](float x) { return x; });
+  else map<double, 1>(c, [](double x) { return x; });
+}
+void k_fill(OpCall& c) {
+  OpCall g{c.op, {}, {c.out[0]}, {}};
+  double v = c.attrs[0];
+  View dummy = c.out[0];  // iterate over the output only: fill through a one-input map of itself
+  g.in.push_back(dummy);
+  if (is_float(c.out[0].dtype)) map<float, 1>(g, [v](float) { return static_cast<float>(v); });
+  else map<double, 1>(g, [v](double) { return v; });
+}
+void k_clamp(OpCall& c) {
+  float lo = static_cast<float>(c.attrs[0]), hi = static_cast<float>(c.attrs[1]);
+  map<float, 1>(c, [=](float x) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); });
+}
+void k_clamp_backward(OpCall& c) {
+  float lo = static_cast<float>(c.attrs[0]), hi = static_cast<float>(c.attrs[1]);
+  map<float, 2>(c, [=](float x, float g) { return (x >= lo && x <= hi) ? g : 0.0f; });
+}
+void k_where(OpCall& c) {
+  auto ff = [](float m, float a, float b) { return m != 0 ? a : b; };
+  auto fd = [](double m, double a, double b) { return m != 0 ? a : b; };
+  if (is_float(c.in[1].dtype)) map<float, 3>(c, ff);
+  else map<double, 3>(c, fd);
+}
+void k_masked_fill(OpCall& c) {
+  double v = c.attrs[0];
+  if (is_float(c.in[0].dtype)) map<float, 2>(c, [v](float x, float m) { return m != 0 ? static_cast<float>(v) : x; });
+  else map<double, 2>(c, [v](double x, double m) { return m != 0 ? v : x; });
+}
+
+#define TF_UNARY(n) TF_REGISTER_KERNEL(cpu, n, k_##n);
+#define TF_BINARY(n) TF_REGISTER_KERNEL(cpu, n, k_##n);
+#define TF_COMPARE(n) TF_REGISTER_KERNEL(cpu, n, k_##n);
+#define TF_OP(n)
+#include "tensorforge/ops.def"
+#undef TF_UNARY
+#undef TF_BINARY
+#undef TF_COMPARE
+#undef TF_OP
+TF_REGISTER_KERNEL(cpu, copy, k_copy);
+TF_REGISTER_KERNEL(cpu, fill, k_fill);
+TF_REGISTER_KERNEL(cpu, clamp, k_clamp);
+TF_REGISTER_KERNEL(cpu, clamp_backward, k_clamp_backward);
+TF_REGISTER_KERNEL(cpu, where, k_where);
+TF_REGISTER_KERNEL(cpu, masked_fill, k_masked_fill);
+
+}  // namespace
+}  // namespace tf::cpu

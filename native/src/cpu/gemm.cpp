@@ -1,0 +1,165 @@
+// Blocked GEMM driver (the BLIS loop nest): for each nc-wide column block and kc-deep slice, B is
+// packed once into NR-wide panels shared by all threads; each thread packs MR-tall panels of its
+// mc-row blocks of A and runs the micro-kernel of the active ISA over MR x NR tiles. Partial
+// tiles at the edges go through a small buffer so the micro-kernel always sees a full tile.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+#include "tensorforge/gemm.h"
+#include "tensorforge/isa.h"
+#include "tensorforge/parallel.h"
+
+namespace tf::gemm {
+namespace {
+
+constexpr int64_t KC = 256, MC_PANELS = 16, NC = 4096;
+
+struct Aligned {
+  void* p = nullptr;
+  size_t bytes = 0;
+  void reserve(size_t n) {
+    if (n <= bytes) return;
+    std::free(p);
+    bytes = (n + 63) / 64 * 64;
+    p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+  }
+  ~Aligned() { std::free(p); }
+};
+
+template <class T>
+inline T load(const void* base, DType d, int64_t off);
+template <>
+inline float load<float>(const void* base, DType d, int64_t off) {
+  switch (d) {
+    case DType::f32: return static_cast<const float*>(base)[off];
+    case DType::bf16: return bf16_to_f32(static_cast<const uint16_t*>(base)[off]);
+    default: return f16_to_f32(static_cast<const uint16_t*>(base)[off]);
+  }
+}
+template <>
+inline uint16_t load<uint16_t>(const void* base, DType, int64_t off) {  // bf16 path: raw bits
+  return static_cast<const uint16_t*>(base)[off];
+}
+
+// Pack rows [r0, r0+rows) x k [k0, k0+kc) of a matrix with strides (s_r, s_k) into R-wide panels.
+// f32 (PAIR=1): P[panel][k][r]; bf16 (PAIR=2): P[panel][k/2][r][k%2], kc padded to even.
+template <class T, int R, int PAIR>
+void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
+  int64_t kcp = (kc + PAIR - 1) / PAIR * PAIR;
+  for (int64_t p = 0; p < rows; p += R) {
+    T* dst = P + (p / R) * kcp * R;
+    int64_t rr = std::min<int64_t>(R, rows - p);
+    for (int64_t k = 0; k < kcp; ++k) {
+      T* row = dst + (k / PAIR) * R * PAIR + (k % PAIR);
+      if (k >= kc) {
+        for (int r = 0; r < R; ++r) row[r * PAIR] = T(0);
+        continue;
+      }
+      int64_t base = (r0 + p) * s_r + (k0 + k) * s_k;
+      int r = 0;
+      for (; r < rr; ++r) row[r * PAIR] = load<T>(X, d, base + r * s_r);
+      for (; r < R; ++r) row[r * PAIR] = T(0);
+    }
+  }
+}
+
+void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate) {
+  constexpr int MR = kScalarMR, NR = kScalarNR;
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] += Ap[k * MR + i] * Bp[k * NR + j];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) C[i * ldc + j] = acc[i][j] + (accumulate ? C[i * ldc + j] : 0.0f);
+}
+
+template <class T, int MR, int NR, int PAIR, class Ukr>
+void blocked(const Args& g, Ukr ukr) {
+  const int64_t MC = MR * MC_PANELS;
+  const int64_t nthreads = g.parallel ? max_threads() : 1;
+  static thread_local Aligned a_buf;
+  Aligned b_buf;
+  const int64_t kcp_max = (std::min(KC, g.K) + PAIR - 1) / PAIR * PAIR;
+  const int64_t nc_max = std::min(NC, (g.N + NR - 1) / NR * NR);
+  b_buf.reserve(sizeof(T) * kcp_max * nc_max);
+  T* Bp = static_cast<T*>(b_buf.p);
+
+  for (int64_t jc = 0; jc < g.N; jc += NC) {
+    const int64_t nc = std::min(NC, g.N - jc), n_panels = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < g.K; pc += KC) {
+      const int64_t kc = std::min(KC, g.K - pc), kcp = (kc + PAIR - 1) / PAIR * PAIR;
+      const bool first = pc == 0, last = pc + kc >= g.K;
+      const int64_t m_blocks = (g.M + MC - 1) / MC;
+      // split columns too when there are fewer row blocks than threads
+      const int64_t n_chunks = std::min<int64_t>(n_panels, std::max<int64_t>(1, (2 * nthreads + m_blocks - 1) / m_blocks));
+      const int64_t panels_per_chunk = (n_panels + n_chunks - 1) / n_chunks;
+      const int64_t items = m_blocks * n_chunks;
+      const int threads = static_cast<int>(std::min<int64_t>(nthreads, std::max<int64_t>(items, n_panels)));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+      {
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < n_panels; ++p) {
+          int64_t cols = std::min<int64_t>(NR, nc - p * NR);
+          pack<T, NR, PAIR>(g.B, g.b_dtype, g.b_sn, g.b_sk, jc + p * NR, cols, pc, kc, Bp + p * NR * kcp);
+        }
+        a_buf.reserve(sizeof(T) * MC * kcp);
+        T* Ap = static_cast<T*>(a_buf.p);
+        int64_t packed_block = -1;
+        float tile[MR * NR];
+#pragma omp for schedule(static)
+        for (int64_t item = 0; item < items; ++item) {
+          int64_t ib = item / n_chunks, chunk = item % n_chunks;
+          int64_t ic = ib * MC, mc = std::min(MC, g.M - ic);
+          if (packed_block != ib) {
+            pack<T, MR, PAIR>(g.A, g.a_dtype, g.a_sm, g.a_sk, ic, mc, pc, kc, Ap);
+            packed_block = ib;
+          }
+          int64_t p_end = std::min(n_panels, (chunk + 1) * panels_per_chunk);
+          for (int64_t jp = chunk * panels_per_chunk; jp < p_end; ++jp) {
+            int64_t jr = jp * NR, nr = std::min<int64_t>(NR, nc - jr);
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              int64_t mr = std::min<int64_t>(MR, mc - ir);
+              float* C = g.C + (ic + ir) * g.ldc + jc + jr;
+              bool acc = !first || g.beta != 0.0f;
+              const T* a = Ap + (ir / MR) * MR * kcp;
+              const T* b = Bp + jp * NR * kcp;
+              if (mr == MR && nr == NR) {
+                ukr(kcp / PAIR, a, b, C, g.ldc, acc);
+              } else {
+                ukr(kcp / PAIR, a, b, tile, NR, false);
+                for (int64_t i = 0; i < mr; ++i)
+                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] = tile[i * NR + j] + (acc ? C[i * g.ldc + j] : 0.0f);
+              }
+              if (last && g.bias)
+                for (int64_t i = 0; i < mr; ++i)
+                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] += g.bias[jc + jr + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void run(const Args& g) {
+  if (g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {  // nothing to multiply: C = beta*C + bias
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N; ++j)
+        g.C[i * g.ldc + j] = (g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f) + (g.bias ? g.bias[j] : 0.0f);
+    return;
+  }
+  Isa isa = active_isa();
+  if (isa == Isa::avx512_bf16 && g.a_dtype == DType::bf16 && g.b_dtype == DType::bf16)
+    return blocked<uint16_t, kAvx512MR, kAvx512NR, 2>(g, ukr_avx512_bf16);
+  if (isa >= Isa::avx512) return blocked<float, kAvx512MR, kAvx512NR, 1>(g, ukr_avx512_f32);
+  if (isa == Isa::avx2) return blocked<float, kAvx2MR, kAvx2NR, 1>(g, ukr_avx2_f32);
+  blocked<float, kScalarMR, kScalarNR, 1>(g, ukr_scalar_f32);
+}
+
+}  // namespace tf::gemm

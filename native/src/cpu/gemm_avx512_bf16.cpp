@@ -1,0 +1,33 @@
+// AVX-512 BF16 micro-kernel, 8 x 32: VDPBF16PS multiplies pairs of bfloat16 along k and adds into
+// float32 lanes. Compiled with -mavx512bf16; only called when the CPU reports AVX512_BF16.
+#include <immintrin.h>
+#include "tensorforge/gemm.h"
+
+namespace tf::gemm {
+
+void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate) {
+  constexpr int MR = kAvx512MR;
+  __m512 c0[MR], c1[MR];
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+  const uint32_t* A32 = reinterpret_cast<const uint32_t*>(Ap);
+  for (int64_t p = 0; p < kc2; ++p) {
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(Bp + p * 64);
+    __m512bh b1 = (__m512bh)_mm512_loadu_si512(Bp + p * 64 + 32);
+    for (int i = 0; i < MR; ++i) {
+      __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(A32[p * MR + i]));
+      c0[i] = _mm512_dpbf16_ps(c0[i], a, b0);
+      c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* row = C + i * ldc;
+    if (accumulate) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, c0[i]);
+    _mm512_storeu_ps(row + 16, c1[i]);
+  }
+}
+
+}  // namespace tf::gemm

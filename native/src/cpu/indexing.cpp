@@ -1,0 +1,138 @@
+// CPU embedding, gather, index_select and scatter-adds. Embedding rows are contiguous copies;
+// scatter-adds split the work over output columns so no two threads add into one element.
+#include <cstring>
+#include "tensorforge/coords.h"
+#include "tensorforge/parallel.h"
+#include "tensorforge/staging.h"
+#include "tensorforge/op.h"
+
+namespace tf::cpu {
+namespace {
+
+void k_embedding(OpCall& c) {
+  const View &w = c.in[0], &ix = c.in[1], &o = c.out[0];
+  int64_t D = w.shape[1], T = ix.numel();
+  bool fast = w.dtype == o.dtype && w.strides[1] == 1 && o.contiguous();
+  int es = dtype_size(w.dtype);
+  parallel_for(T, D, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t row = index_at(ix, ix.offset_of(t));
+      if (fast) {
+        std::memcpy(o.at(t * D), w.at(row * w.strides[0]), static_cast<size_t>(D * es));
+        continue;
+      }
+      for (int64_t j = 0; j < D; ++j) o.set(o.offset_of(t * D + j), w.get(row * w.strides[0] + j * w.strides[1]));
+    }
+  });
+}
+
+// dW[idx[t], :] += g[t, :]: threads own column ranges, tokens in order (deterministic)
+void k_embedding_backward(OpCall& c) {
+  F32In g(c.in[0]);
+  const View &ix = c.in[1], &o = c.out[0];
+  int64_t D = o.shape[1], T = ix.numel();
+  float* dw = o.ptr<float>();
+  std::memset(dw, 0, sizeof(float) * static_cast<size_t>(o.numel()));
+  std::vector<int32_t> rows(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) rows[t] = index_at(ix, ix.offset_of(t));
+  parallel_for(D, T, [&](int64_t j0, int64_t j1) {
+    for (int64_t t = 0; t < T; ++t) {
+      float* dst = dw + rows[t] * D;
+      const float* src = g.p + t * D;
+      for (int64_t j = j0; j < j1; ++j) dst[j] += src[j];
+    }
+  });
+}
+
+int norm_dim(const OpCall& c, int rank) { return static_cast<int>(c.attrs[0] < 0 ? c.attrs[0] + rank : c.attrs[0]); }
+
+void k_gather(OpCall& c) {
+  const View &x = c.in[0], &ix = c.in[1], &o = c.out[0];
+  int dim = norm_dim(c, x.rank);
+  parallel_for(ix.numel(), 4, [&](int64_t i0, int64_t i1) {
+    int64_t coord[kMaxRank];
+    for (int64_t i = i0; i < i1; ++i) {
+      unravel(i, ix.shape, ix.rank, coord);
+      int64_t ooff = offset_at(o, coord);
+      coord[dim] = index_at(ix, offset_at(ix, coord));
+      o.set(ooff, x.get(offset_at(x, coord)));
+    }
+  });
+}
+
+// Output positions are split by their coordinates outside `dim`, so each thread owns disjoint
+// output slices; within a slice, additions happen in source order.
+void k_scatter_add(OpCall& c) {
+  const View &src = c.in[0], &ix = c.in[1], &o = c.out[0];
+  int dim = norm_dim(c, src.rank);
+  for (int64_t i = 0; i < o.numel(); ++i) o.set(o.offset_of(i), 0.0);
+  int64_t along = src.shape[dim], lines = along ? src.numel() / along : 0;
+  int64_t line_shape[kMaxRank];
+  int rank = 0;
+  for (int d = 0; d < src.rank; ++d)
+    if (d != dim) line_shape[rank++] = src.shape[d];
+  parallel_for(lines, along, [&](int64_t l0, int64_t l1) {
+    int64_t lc[kMaxRank], coord[kMaxRank];
+    for (int64_t l = l0; l < l1; ++l) {
+      unravel(l, line_shape, rank, lc);
+      for (int d = 0, k = 0; d < src.rank; ++d) coord[d] = d == dim ? 0 : lc[k++];
+      for (int64_t a = 0; a < along; ++a) {
+        coord[dim] = a;
+        double v = src.get(offset_at(src, coord));
+        coord[dim] = index_at(ix, offset_at(ix, coord));
+        int64_t off = offset_at(o, coord);
+        o.set(off, o.get(off) + v);
+      }
+    }
+  });
+}
+
+void k_index_select(OpCall& c) {
+  const View &x = c.in[0], &ix = c.in[1], &o = c.out[0];
+  int dim = norm_dim(c, x.rank);
+  parallel_for(o.numel(), 4, [&](int64_t i0, int64_t i1) {
+    int64_t coord[kMaxRank];
+    for (int64_t i = i0; i < i1; ++i) {
+      unravel(i, o.shape, o.rank, coord);
+      int64_t ooff = offset_at(o, coord);
+      coord[dim] = index_at(ix, coord[dim] * ix.strides[0]);
+      o.set(ooff, x.get(offset_at(x, coord)));
+    }
+  });
+}
+
+// out[.., index[i], ..] += src[.., i, ..]: threads own the positions outside `dim`
+void k_index_add(OpCall& c) {
+  const View &src = c.in[0], &ix = c.in[1], &o = c.out[0];
+  int dim = norm_dim(c, src.rank);
+  for (int64_t i = 0; i < o.numel(); ++i) o.set(o.offset_of(i), 0.0);
+  int64_t along = src.shape[dim], lines = along ? src.numel() / along : 0;
+  int64_t line_shape[kMaxRank];
+  int rank = 0;
+  for (int d = 0; d < src.rank; ++d)
+    if (d != dim) line_shape[rank++] = src.shape[d];
+  parallel_for(lines, along, [&](int64_t l0, int64_t l1) {
+    int64_t lc[kMaxRank], coord[kMaxRank];
+    for (int64_t l = l0; l < l1; ++l) {
+      unravel(l, line_shape, rank, lc);
+      for (int d = 0, k = 0; d < src.rank; ++d) coord[d] = d == dim ? 0 : lc[k++];
+      for (int64_t a = 0; a < along; ++a) {
+        coord[dim] = a;
+        double v = src.get(offset_at(src, coord));
+        coord[dim] = index_at(ix, a * ix.strides[0]);
+        int64_t off = offset_at(o, coord);
+        o.set(off, o.get(off) + v);
+      }
+    }
+  });
+}
+
+TF_REGISTER_KERNEL(cpu, embedding, k_embedding);
+TF_REGISTER_KERNEL(cpu, embedding_backward, k_embedding_backward);
+TF_REGISTER_KERNEL(cpu, gather, k_gather);
+TF_REGISTER_KERNEL(cpu, scatter_add, k_scatter_add);
+TF_REGISTER_KERNEL(cpu, index_select, k_index_select);
+TF_REGISTER_KERNEL(cpu, index_add, k_index_add);
+
+}  // namespace
+}  // namespace tf::cpu

@@ -1,0 +1,105 @@
+// CPU matmul and linear on the blocked GEMM. Many small matrices (attention-sized batches) run one
+// GEMM per thread; large ones run one after another, each split across the threads.
+#include <vector>
+#include "tensorforge/gemm.h"
+#include "tensorforge/iter.h"
+#include "tensorforge/parallel.h"
+
+namespace tf::cpu {
+namespace {
+
+View batch_view(const View& v, const OutSpec& o) {
+  OutSpec s = o;
+  s.shape[s.rank - 2] = v.size(-2);
+  s.shape[s.rank - 1] = v.size(-1);
+  return broadcast_view(v, s);
+}
+
+// out[b] = a[b] b[b] (+ bias) for every batch index; out may be any float dtype and layout.
+void batched(const View& a, const View& b, const float* bias, const View& o) {
+  int r = o.rank;
+  int64_t M = o.shape[r - 2], N = o.shape[r - 1], K = a.shape[r - 1];
+  if (M * N == 0) return;
+  int64_t batch = o.numel() / (M * N);
+  bool direct = o.dtype == DType::f32 && o.strides[r - 1] == 1;
+  bool per_thread = batch >= 2 * max_threads() && M * N * K <= (int64_t(1) << 21);
+  auto one = [&](int64_t t, bool parallel, std::vector<float>& tmp) {
+    int64_t ao = a.offset_of(t * M * K), bo = b.offset_of(t * K * N), oo = o.offset_of(t * M * N);
+    gemm::Args g;
+    g.M = M; g.N = N; g.K = K;
+    g.A = a.at(ao); g.a_dtype = a.dtype; g.a_sm = a.strides[r - 2]; g.a_sk = a.strides[r - 1];
+    g.B = b.at(bo); g.b_dtype = b.dtype; g.b_sk = b.strides[r - 2]; g.b_sn = b.strides[r - 1];
+    g.bias = bias;
+    g.parallel = parallel;
+    if (direct) {
+      g.C = o.ptr<float>() + oo;
+      g.ldc = o.strides[r - 2];
+      gemm::run(g);
+      return;
+    }
+    tmp.resize(static_cast<size_t>(M * N));
+    g.C = tmp.data();
+    g.ldc = N;
+    gemm::run(g);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) o.set(oo + i * o.strides[r - 2] + j * o.strides[r - 1], tmp[i * N + j]);
+  };
+  if (per_thread) {
+    parallel_for(batch, int64_t(1) << 20, [&](int64_t b0, int64_t b1) {
+      std::vector<float> tmp;
+      for (int64_t t = b0; t < b1; ++t) one(t, false, tmp);
+    });
+    return;
+  }
+  std::vector<float> tmp;
+  for (int64_t t = 0; t < batch; ++t) one(t, true, tmp);
+}
+
+void k_matmul(OpCall& c) {
+  OutSpec s = spec_of(c.out[0]);
+  batched(batch_view(c.in[0], s), batch_view(c.in[1], s), nullptr, c.out[0]);
+}
+
+void k_linear(OpCall& c) {
+  const View &x = c.in[0], &w = c.in[1];
+  std::vector<float> bias;
+  const float* bp = nullptr;
+  if (c.in.size() == 3) {
+    const View& bv = c.in[2];
+    bias.resize(static_cast<size_t>(bv.shape[0]));
+    for (int64_t j = 0; j < bv.shape[0]; ++j) bias[j] = bv.ptr<float>()[j * bv.strides[0]];
+    bp = bias.data();
+  }
+  // rows of x: merge the leading dims into M when the view allows it, else loop over them
+  View xs = x, os = c.out[0];
+  Coalesced<2> lead;
+  {
+    View xl = x, ol = c.out[0];
+    xl.rank = ol.rank = x.rank - 1;
+    lead = coalesce<2>({&xl, &ol});
+  }
+  View wt = w;
+  std::swap(wt.shape[0], wt.shape[1]);
+  std::swap(wt.strides[0], wt.strides[1]);
+  int64_t K = x.size(-1), N = w.shape[0];
+  if (x.rank == 1 || lead.rank == 1) {
+    int64_t M = x.rank == 1 ? 1 : lead.shape[0];
+    xs.rank = os.rank = 2;
+    xs.shape[0] = os.shape[0] = M;
+    xs.strides[0] = x.rank == 1 ? 0 : lead.strides[0][0];
+    os.strides[0] = x.rank == 1 ? 0 : lead.strides[1][0];
+    xs.shape[1] = K; xs.strides[1] = x.strides[x.rank - 1];
+    os.shape[1] = N; os.strides[1] = c.out[0].strides[c.out[0].rank - 1];
+    OutSpec s = spec_of(os);
+    batched(xs, batch_view(wt, s), bp, os);
+    return;
+  }
+  OutSpec s = spec_of(os);
+  batched(x, batch_view(wt, s), bp, os);
+}
+
+TF_REGISTER_KERNEL(cpu, matmul, k_matmul);
+TF_REGISTER_KERNEL(cpu, linear, k_linear);
+
+}  // namespace
+}  // namespace tf::cpu

@@ -1,0 +1,84 @@
+// CPU layer_norm: one pass for the statistics (float32 values, double sums), one for the output;
+// backward accumulates dweight/dbias per thread and adds the partials in a fixed order, so the
+// result does not depend on scheduling.
+#include <cmath>
+#include <vector>
+#include "tensorforge/parallel.h"
+#include "tensorforge/staging.h"
+#include "tensorforge/op.h"
+
+namespace tf::cpu {
+namespace {
+
+void k_layer_norm(OpCall& c) {
+  F32In x(c.in[0]);
+  F32Out y(c.out[0]);
+  int64_t D = c.in[0].size(-1), rows = D ? c.in[0].numel() / D : 0;
+  F32In w(c.in.size() > 1 ? c.in[1] : c.in[0]), b(c.in.size() > 2 ? c.in[2] : c.in[0]);
+  bool has_w = c.in.size() > 1, has_b = c.in.size() > 2;
+  float eps = static_cast<float>(c.attrs[0]);
+  float *mean = c.out[1].ptr<float>(), *rstd = c.out[2].ptr<float>();
+  parallel_for(rows, 3 * D, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x.p + r * D;
+      double s = 0, ss = 0;
+      for (int64_t j = 0; j < D; ++j) s += xr[j];
+      float m = static_cast<float>(s / D);
+      for (int64_t j = 0; j < D; ++j) ss += static_cast<double>(xr[j] - m) * (xr[j] - m);
+      float rs = static_cast<float>(1.0 / std::sqrt(ss / D + eps));
+      float* yr = y.p + r * D;
+      for (int64_t j = 0; j < D; ++j) yr[j] = (xr[j] - m) * rs * (has_w ? w.p[j] : 1.0f) + (has_b ? b.p[j] : 0.0f);
+      mean[r] = m;
+      rstd[r] = rs;
+    }
+  });
+  y.commit();
+}
+
+void k_layer_norm_backward(OpCall& c) {
+  F32In g(c.in[0]), x(c.in[1]);
+  F32Out dx(c.out[0]);
+  int64_t D = c.in[1].size(-1), rows = D ? c.in[1].numel() / D : 0;
+  const float *mean = c.in[2].ptr<float>(), *rstd = c.in[3].ptr<float>();
+  const float* w = c.in.size() > 4 ? c.in[4].ptr<float>() : nullptr;
+  int nt = max_threads();
+  std::vector<std::vector<double>> part(static_cast<size_t>(nt), std::vector<double>(2 * D, 0.0));
+  int64_t chunk = (rows + nt - 1) / nt;
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (rows * D > 32768)
+  for (int t = 0; t < nt; ++t) {
+    std::vector<double>& acc = part[t];
+    std::vector<float> xhat(D), gw(D);
+    for (int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
+      const float *gr = g.p + r * D, *xr = x.p + r * D;
+      double a = 0, bsum = 0;
+      for (int64_t j = 0; j < D; ++j) {
+        xhat[j] = (xr[j] - mean[r]) * rstd[r];
+        gw[j] = gr[j] * (w ? w[j] : 1.0f);
+        a += gw[j];
+        bsum += static_cast<double>(gw[j]) * xhat[j];
+        acc[j] += static_cast<double>(gr[j]) * xhat[j];
+        acc[D + j] += gr[j];
+      }
+      float am = static_cast<float>(a / D), bm = static_cast<float>(bsum / D);
+      float* o = dx.p + r * D;
+      for (int64_t j = 0; j < D; ++j) o[j] = rstd[r] * (gw[j] - am - xhat[j] * bm);
+    }
+  }
+  float *dw = c.out[1].ptr<float>(), *db = c.out[2].ptr<float>();
+  for (int64_t j = 0; j < D; ++j) {
+    double sw = 0, sb = 0;
+    for (int t = 0; t < nt; ++t) {
+      sw += part[t][j];
+      sb += part[t][D + j];
+    }
+    dw[j] = static_cast<float>(sw);
+    db[j] = static_cast<float>(sb);
+  }
+  dx.commit();
+}
+
+TF_REGISTER_KERNEL(cpu, layer_norm, k_layer_norm);
+TF_REGISTER_KERNEL(cpu, layer_norm_backward, k_layer_norm_backward);
+
+}  // namespace
+}  // namespace tf::cpu

@@ -1,0 +1,56 @@
+// Shapes and checks of matmul (batched, broadcasting batch dims, any strides) and linear.
+#include "tensorforge/iter.h"
+
+namespace tf {
+namespace {
+
+// matmul(a [..., M, K], b [..., K, N]) -> [..., M, N]; batch dims broadcast; dtypes equal (float).
+void infer_matmul(const OpCall& c, std::vector<OutSpec>& outs) {
+  expect_inputs(c, 2, 2);
+  expect_attrs(c, 0, 0);
+  expect_float(c, 0, "a");
+  expect_float(c, 1, "b");
+  expect_rank(c, 0, 2, kMaxRank, "a");
+  expect_rank(c, 1, 2, kMaxRank, "b");
+  const View &a = c.in[0], &b = c.in[1];
+  if (a.dtype != b.dtype) fail(c, std::string("dtypes differ: ") + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
+  if (a.size(-1) != b.size(-2))
+    fail(c, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be multiplied (" + std::to_string(a.size(-1)) +
+                " != " + std::to_string(b.size(-2)) + ")");
+  OutSpec ba = spec_of(a), bb = spec_of(b), s;
+  ba.rank -= 2;
+  bb.rank -= 2;
+  if (!broadcast_shapes(ba, bb, s)) fail(c, "batch dims of " + shape_str(a) + " and " + shape_str(b) + " do not broadcast");
+  s.shape[s.rank++] = a.size(-2);
+  s.shape[s.rank++] = b.size(-1);
+  s.dtype = a.dtype;
+  outs.push_back(s);
+}
+
+// linear(x [..., K], w [N, K], bias? [N]) -> [..., N] = x w^T + bias
+void infer_linear(const OpCall& c, std::vector<OutSpec>& outs) {
+  expect_inputs(c, 2, 3);
+  expect_attrs(c, 0, 0);
+  expect_float(c, 0, "input");
+  expect_rank(c, 0, 1, kMaxRank, "input");
+  expect_rank(c, 1, 2, 2, "weight");
+  const View &x = c.in[0], &w = c.in[1];
+  if (w.dtype != x.dtype) fail(c, std::string("weight dtype ") + dtype_name(w.dtype) + " differs from input " + dtype_name(x.dtype));
+  if (x.size(-1) != w.shape[1])
+    fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " +
+                std::to_string(w.shape[1]));
+  if (c.in.size() == 3) {
+    expect_dtype(c, 2, DType::f32, "bias");
+    if (c.in[2].rank != 1 || c.in[2].shape[0] != w.shape[0])
+      fail(c, "bias " + shape_str(c.in[2]) + " must be [" + std::to_string(w.shape[0]) + "]");
+  }
+  OutSpec s = spec_of(x);
+  s.shape[s.rank - 1] = w.shape[0];
+  outs.push_back(s);
+}
+
+TF_REGISTER_INFER(matmul, infer_matmul);
+TF_REGISTER_INFER(linear, infer_linear);
+
+}  // namespace
+}  // namespace tf
