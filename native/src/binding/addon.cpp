@@ -164,7 +164,7 @@ bool strided_output_ok(tf::Op op) {
          op == Op::where || op == Op::masked_fill || op == Op::rand_uniform || op == Op::rand_normal;
 }
 
-// run(op, backend, inputs, outputs | null, attrs) -> [[storage, shape], ...] for new outputs
+// run(op, backend, inputs, outputs | null, attrs) -> [[storage, shape, dtype id], ...] for new outputs
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 5) throw Napi::TypeError::New(env, "run: expects (op, backend, inputs, outputs, attrs)");
@@ -224,9 +224,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         }
         tf::set_contiguous_strides(v);
         call.out.push_back(v);
-        Napi::Array pair = Napi::Array::New(env, 2);
+        Napi::Array pair = Napi::Array::New(env, 3);
         pair.Set(0u, so);
         pair.Set(1u, shape);
+        pair.Set(2u, Napi::Number::New(env, static_cast<double>(s.dtype)));
         result.Set(static_cast<uint32_t>(i), pair);
       }
     }

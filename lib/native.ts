@@ -1,0 +1,106 @@
+// The typed interface of the whole native surface, and the loader that picks the addon variant.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A 64-byte aligned native buffer. */
+export interface NativeStorage {
+  readonly byteLength: number;
+  readonly disposed: boolean;
+  dispose(): void;
+  read(byteOffset: number, byteLength: number): ArrayBuffer;
+  write(byteOffset: number, data: ArrayBufferView | ArrayBuffer): void;
+}
+
+/** [storage, dtype id, element offset, shape, strides (elements)] */
+export type ViewDesc = [NativeStorage, number, number, readonly number[], readonly number[]];
+
+export interface NativeInfo {
+  isaDetected: string;
+  isa: string;
+  vnni: boolean;
+  threads: number;
+  openmp: boolean;
+  cudaBuilt: boolean;
+  cudaDevices: number;
+}
+
+export interface NativeAddon {
+  Storage: new (byteLength: number) => NativeStorage;
+  /** Runs one op. Returns [storage, shape, dtype id] per output when `outputs` is null. */
+  run(op: string, backend: number, inputs: ViewDesc[], outputs: ViewDesc[] | null, attrs: number[]): [NativeStorage, number[], number][];
+  opNames(): string[];
+  supports(backend: number, op: string): boolean;
+  info(): NativeInfo;
+  setIsa(isa: string): string;
+  setThreads(n: number): number;
+}
+
+export const ISA_LEVELS = ['scalar', 'avx2', 'avx512', 'avx512_bf16'] as const;
+export type IsaLevel = (typeof ISA_LEVELS)[number];
+
+/** Kernel backends: `cpu` (OpenMP + SIMD), `ref` (plain loops, the test oracle), `cuda`. */
+export const BACKENDS = { cpu: 0, ref: 1, cuda: 2 } as const;
+export type BackendName = keyof typeof BACKENDS;
+
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface LoadedAddon {
+  addon: NativeAddon;
+  variant: 'cpu' | 'cuda';
+  path: string;
+  reason: string;
+}
+
+function candidates(variant: 'cpu' | 'cuda'): string[] {
+  const file = `tensorforge_${variant}.node`;
+  return [
+    join(packageRoot, 'build', 'Release', file),
+    join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
+  ];
+}
+
+function load(): LoadedAddon {
+  const require = createRequire(import.meta.url);
+  const forced = process.env.TENSORFORGE_DEVICE;
+  if (forced && forced !== 'cpu' && forced !== 'cuda') {
+    throw new Error(`TENSORFORGE_DEVICE must be cpu or cuda, got ${JSON.stringify(forced)}`);
+  }
+  const isa = process.env.TENSORFORGE_ISA;
+  if (isa && !(ISA_LEVELS as readonly string[]).includes(isa)) {
+    throw new Error(`TENSORFORGE_ISA must be one of ${ISA_LEVELS.join(', ')}, got ${JSON.stringify(isa)}`);
+  }
+  let reason = '';
+  if (forced !== 'cpu') {
+    const cudaPath = candidates('cuda').find((p) => existsSync(p));
+    if (cudaPath) {
+      try {
+        const addon = require(cudaPath) as NativeAddon;
+        if (addon.info().cudaDevices > 0) return { addon, variant: 'cuda', path: cudaPath, reason: 'CUDA driver and device found' };
+        reason = 'CUDA variant present but no device answered';
+      } catch (e) {
+        reason = `CUDA variant failed to load: ${(e as Error).message.split('\n')[0]}`;
+      }
+    } else {
+      reason = 'no CUDA variant built';
+    }
+    if (forced === 'cuda') throw new Error(`TENSORFORGE_DEVICE=cuda but ${reason}`);
+  } else {
+    reason = 'TENSORFORGE_DEVICE=cpu';
+  }
+  const cpuPath = candidates('cpu').find((p) => existsSync(p));
+  if (!cpuPath) {
+    throw new Error(`tensorforge: native addon not found (looked in ${candidates('cpu').join(', ')}); run npm run build:native`);
+  }
+  return { addon: require(cpuPath) as NativeAddon, variant: 'cpu', path: cpuPath, reason };
+}
+
+export const loaded: LoadedAddon = load();
+export const native: NativeAddon = loaded.addon;
+
+/** Names of the ops in native/include/tensorforge/ops.def, in order (the source of truth). */
+export function opListFromSource(): string[] {
+  const text = readFileSync(join(packageRoot, 'native', 'include', 'tensorforge', 'ops.def'), 'utf8');
+  return [...text.matchAll(/^TF_(?:UNARY|BINARY|COMPARE|OP)\((\w+)\)/gm)].map((m) => m[1]!);
+}
