@@ -108,7 +108,8 @@ void k_attention(OpCall& c) {
 void k_attention_backward(OpCall& c) {
   Problem p(c, 6);
   F32In q(c.in[0]), k(c.in[1]), v(c.in[2]), o(c.in[3]), go(c.in[5]);
-  const float* lse = c.in[4].ptr<float>();
+  F32In lse_in(c.in[4]);
+  const float* lse = lse_in.p;
   F32Out dq(c.out[0]), dk(c.out[1]), dv(c.out[2]);
   parallel_for(p.B * p.H, p.Sq * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
     std::vector<float> kt(p.D * kBc), vt(p.Dv * kBc), S(kBr * kBc), dP(kBr * kBc), Dsum(p.Sq);

@@ -47,7 +47,8 @@ void k_cross_entropy_backward(OpCall& c) {
   int64_t N = c.in[0].shape[0], C = c.in[0].shape[1];
   int64_t ignore = static_cast<int64_t>(c.attrs[0]);
   float eps = static_cast<float>(c.attrs[1]);
-  const float *lse = c.in[2].ptr<float>(), *g = c.in[3].ptr<float>();
+  F32In lse_in(c.in[2]), g_in(c.in[3]);  // the gradient is often a broadcast (stride 0) view
+  const float *lse = lse_in.p, *g = g_in.p;
   parallel_for(N, 2 * C, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* z = x.p + r * C;

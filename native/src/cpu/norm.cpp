@@ -39,8 +39,9 @@ void k_layer_norm_backward(OpCall& c) {
   F32In g(c.in[0]), x(c.in[1]);
   F32Out dx(c.out[0]);
   int64_t D = c.in[1].size(-1), rows = D ? c.in[1].numel() / D : 0;
-  const float *mean = c.in[2].ptr<float>(), *rstd = c.in[3].ptr<float>();
-  const float* w = c.in.size() > 4 ? c.in[4].ptr<float>() : nullptr;
+  F32In mean_in(c.in[2]), rstd_in(c.in[3]), w_in(c.in.size() > 4 ? c.in[4] : c.in[2]);
+  const float *mean = mean_in.p, *rstd = rstd_in.p;
+  const float* w = c.in.size() > 4 ? w_in.p : nullptr;
   int nt = max_threads();
   std::vector<std::vector<double>> part(static_cast<size_t>(nt), std::vector<double>(2 * D, 0.0));
   int64_t chunk = (rows + nt - 1) / nt;

@@ -1,0 +1,87 @@
+// Multi-head attention modules on the fused flash-style kernel: PyTorch's layout (packed in_proj,
+// out_proj) and the founding document's (separate query/key/value projections, no output projection).
+import { linear } from '../ops/matmul.js';
+import { scaledDotProductAttention } from '../ops/nn.js';
+import { permute, reshape, slice, split } from '../ops/shape.js';
+import { zeros } from '../tensor/create.js';
+import { defaultGenerator, type Generator } from '../tensor/random.js';
+import { shapeStr, type Tensor } from '../tensor/tensor.js';
+import { fillInPlace, xavierUniform } from './init.js';
+import { Linear } from './layers.js';
+import { Module } from './module.js';
+
+export interface AttentionCallOptions {
+  /** uint8 (B, S): 1 marks padding, which no query attends to */
+  keyPaddingMask?: Tensor | null;
+  causal?: boolean;
+}
+
+function checkHeads(embedDim: number, numHeads: number, who: string): number {
+  if (!Number.isSafeInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
+    throw new RangeError(`${who}: embed_dim ${embedDim} must be divisible by num_heads ${numHeads}`);
+  }
+  return embedDim / numHeads;
+}
+
+/** (B, S, E) -> (B, H, S, E/H), a strided view. */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  if (x.ndim !== 3) throw new RangeError(`attention: input must be (batch, seq, embed), got ${shapeStr(x.shape)}`);
+  const [b, s, e] = x.shape as [number, number, number];
+  return permute(reshape(x, [b, s, heads, e / heads]), [0, 2, 1, 3]);
+}
+/** (B, H, S, Dh) -> (B, S, H*Dh) */
+export function mergeHeads(x: Tensor): Tensor {
+  const [b, h, s, d] = x.shape as [number, number, number, number];
+  return reshape(permute(x, [0, 2, 1, 3]), [b, s, h * d]);
+}
+
+/** torch.nn.MultiheadAttention(batch_first=True): in_proj_weight (3E, E) rows q, k, v; out_proj. */
+export class MultiheadAttention extends Module {
+  readonly headDim: number;
+  readonly outProj: Linear;
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: { bias?: boolean; generator?: Generator } = {}) {
+    super();
+    this.headDim = checkHeads(embedDim, numHeads, 'MultiheadAttention');
+    const generator = opts.generator ?? defaultGenerator;
+    this.registerParameter('in_proj_weight', xavierUniform([3 * embedDim, embedDim], { generator }));
+    this.registerParameter('in_proj_bias', opts.bias === false ? null : zeros([3 * embedDim]));
+    this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias: opts.bias, generator }));
+    if (this.outProj.bias) fillInPlace(this.outProj.bias, 0);  // as PyTorch's _reset_parameters
+  }
+
+  /** Self-attention when key/value are omitted. Inputs (B, S, E). */
+  forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionCallOptions = {}): Tensor {
+    const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias');
+    const E = this.embedDim;
+    let q: Tensor, k: Tensor, v: Tensor;
+    if (query === key && key === value) {
+      [q, k, v] = split(linear(query, w, b), E, -1) as [Tensor, Tensor, Tensor];
+    } else {
+      const part = (x: Tensor, i: number) => linear(x, slice(w, 0, i * E, (i + 1) * E), b ? slice(b, 0, i * E, (i + 1) * E) : null);
+      [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
+    }
+    const h = this.numHeads;
+    const o = scaledDotProductAttention(splitHeads(q, h), splitHeads(k, h), splitHeads(v, h), opts);
+    return this.outProj.forward(mergeHeads(o));
+  }
+}
+
+/** The founding document's attention: query_proj, key_proj, value_proj, and no output projection. */
+export class SeedSelfAttention extends Module {
+  readonly queryProj: Linear;
+  readonly keyProj: Linear;
+  readonly valueProj: Linear;
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: { generator?: Generator } = {}) {
+    super();
+    checkHeads(embedDim, numHeads, 'SeedSelfAttention');
+    this.queryProj = this.registerModule('query_proj', new Linear(embedDim, embedDim, opts));
+    this.keyProj = this.registerModule('key_proj', new Linear(embedDim, embedDim, opts));
+    this.valueProj = this.registerModule('value_proj', new Linear(embedDim, embedDim, opts));
+  }
+  forward(x: Tensor, opts: AttentionCallOptions = {}): Tensor {
+    const h = this.numHeads;
+    const q = splitHeads(this.queryProj.forward(x), h), k = splitHeads(this.keyProj.forward(x), h);
+    const v = splitHeads(this.valueProj.forward(x), h);
+    return mergeHeads(scaledDotProductAttention(q, k, v, opts));
+  }
+}

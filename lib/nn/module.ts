@@ -1,0 +1,129 @@
+// Module: parameters, buffers and child modules registered by name, with PyTorch's state-dict
+// naming ("layers.0.self_attn.in_proj_weight"), train/eval mode and dtype conversion.
+import { noGrad } from '../autograd/mode.js';
+import { cast } from '../ops/elementwise.js';
+import { runInto } from '../ops/dispatch.js';
+import type { DType } from '../tensor/dtype.js';
+import { keep } from '../tensor/memory.js';
+import { shapeStr, Tensor } from '../tensor/tensor.js';
+
+/** A parameter is a leaf tensor that requires gradients and outlives every scope. */
+export function parameter(t: Tensor): Tensor {
+  const p = keep(t);
+  p.requiresGrad = true;
+  return p;
+}
+
+export interface LoadResult {
+  missing: string[];
+  unexpected: string[];
+}
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor | null>();
+  private readonly buffers = new Map<string, Tensor | null>();
+  private readonly children = new Map<string, Module>();
+
+  protected registerParameter(name: string, t: Tensor | null): Tensor {
+    if (this.params.has(name) || this.children.has(name)) throw new Error(`registerParameter: ${name} is already registered`);
+    const p = t ? parameter(t) : null;
+    this.params.set(name, p);
+    return p as Tensor;
+  }
+  protected registerBuffer(name: string, t: Tensor | null): Tensor {
+    this.buffers.set(name, t ? keep(t) : null);
+    return t as Tensor;
+  }
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    if (this.params.has(name) || this.children.has(name)) throw new Error(`registerModule: ${name} is already registered`);
+    this.children.set(name, m);
+    return m;
+  }
+
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [n, m] of this.children) yield* m.namedModules(prefix ? `${prefix}.${n}` : n);
+  }
+  *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    for (const [p, m] of this.namedModules(prefix)) {
+      for (const [n, t] of m.params) if (t) yield [p ? `${p}.${n}` : n, t];
+    }
+  }
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, t]) => t);
+  }
+  *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
+    for (const [p, m] of this.namedModules(prefix)) {
+      for (const [n, t] of m.buffers) if (t) yield [p ? `${p}.${n}` : n, t];
+    }
+  }
+  /** Number of scalar parameters. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Parameters and buffers by their PyTorch names (the tensors themselves, not copies). */
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values from `state` into this module's parameters and buffers (cast to their dtype).
+   * strict (default): missing or unexpected keys throw, listing them all. Shape mismatches always throw.
+   */
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const src = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !src.has(k));
+    const unexpected = [...src.keys()].filter((k) => !own.has(k));
+    if ((opts.strict ?? true) && (missing.length || unexpected.length)) {
+      throw new Error(`loadStateDict: missing keys [${missing.join(', ')}]; unexpected keys [${unexpected.join(', ')}]`);
+    }
+    for (const [k, t] of own) {
+      const v = src.get(k);
+      if (!v) continue;
+      if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
+        throw new Error(`loadStateDict: ${k} has shape ${shapeStr(v.shape)} in the checkpoint, ${shapeStr(t.shape)} in the model`);
+      }
+      noGrad(() => runInto('copy', [v], [t]));
+    }
+    return { missing, unexpected };
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Converts every float parameter and buffer to `dtype` (in place of the old tensors). */
+  to(dtype: DType): this {
+    for (const [, m] of this.namedModules()) {
+      for (const map of [m.params, m.buffers]) {
+        for (const [n, t] of map) {
+          if (!t || t.dtype === dtype || t.dtype === 'int32' || t.dtype === 'uint8' || t.dtype === 'int8') continue;
+          const c = keep(noGrad(() => cast(t, dtype)));
+          if (map === m.params) c.requiresGrad = true;
+          map.set(n, c);
+          t.dispose();
+        }
+      }
+    }
+    return this;
+  }
+  /** The tensor registered under `name` now (modules read their parameters through this, so to() can swap them). */
+  protected param(name: string): Tensor | null {
+    return this.params.get(name) ?? this.buffers.get(name) ?? null;
+  }
+
+  /** Frees and clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+}
