@@ -27,7 +27,8 @@ export interface NativeInfo {
 }
 
 export interface NativeAddon {
-  Storage: new (byteLength: number) => NativeStorage;
+  /** zero (default true): fill with zeros; op outputs skip it since their kernel writes every byte */
+  Storage: new (byteLength: number, zero?: boolean) => NativeStorage;
   /** Runs one op. Returns [storage, shape, dtype id] per output when `outputs` is null. */
   run(op: string, backend: number, inputs: ViewDesc[], outputs: ViewDesc[] | null, attrs: number[]): [NativeStorage, number[], number][];
   opNames(): string[];
@@ -35,6 +36,8 @@ export interface NativeAddon {
   info(): NativeInfo;
   setIsa(isa: string): string;
   setThreads(n: number): number;
+  /** Bytes held by the host caching allocator; frees them all first when `empty` is true. */
+  hostCache(empty?: boolean): number;
 }
 
 export const ISA_LEVELS = ['scalar', 'avx2', 'avx512', 'avx512_bf16'] as const;

@@ -11,6 +11,7 @@
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/cuda.h"
+#include "tensorforge/host_alloc.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -42,10 +43,11 @@ class Storage : public Napi::ObjectWrap<Storage> {
     if (!(n >= 0) || n != std::floor(n) || n > 9007199254740991.0)
       throw Napi::RangeError::New(env, "Storage: byte length must be a non-negative integer, got " + std::to_string(n));
     bytes_ = static_cast<size_t>(n);
-    size_t alloc = (bytes_ + 63) / 64 * 64;
-    data_ = static_cast<char*>(std::aligned_alloc(64, alloc ? alloc : 64));
+    data_ = static_cast<char*>(tf::host::alloc(bytes_));
     if (!data_) throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
-    std::memset(data_, 0, bytes_);
+    // op outputs are written whole by their kernel; everything else starts as zeros
+    bool zero = info.Length() < 2 || info[1].ToBoolean().Value();
+    if (zero) std::memset(data_, 0, bytes_);
     Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes_));
   }
   ~Storage() override { Free(); }
@@ -57,7 +59,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
  private:
   void Free() {
     if (!data_) return;
-    std::free(data_);
+    tf::host::release(data_, bytes_);
     data_ = nullptr;
     Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(bytes_));
   }
@@ -212,7 +214,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         const tf::OutSpec& s = specs[i];
         double numel = 1;
         for (int d = 0; d < s.rank; ++d) numel *= static_cast<double>(s.shape[d]);
-        Napi::Object so = Storage::ctor->New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype))});
+        Napi::Object so = Storage::ctor->New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype)), Napi::Boolean::New(env, false)});
         View v;
         v.data = Storage::Unwrap(so)->data();
         v.dtype = s.dtype;
@@ -291,7 +293,13 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, tf::max_threads());
 }
 
+Napi::Value HostCache(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].ToBoolean().Value()) tf::host::empty_cache();
+  return Napi::Number::New(info.Env(), static_cast<double>(tf::host::cached_bytes()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("hostCache", Napi::Function::New(env, HostCache));
   exports.Set("Storage", Storage::Init(env));
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("opNames", Napi::Function::New(env, OpNames));

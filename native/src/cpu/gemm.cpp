@@ -81,7 +81,7 @@ void blocked(const Args& g, Ukr ukr) {
   const int64_t MC = MR * MC_PANELS;
   const int64_t nthreads = g.parallel ? max_threads() : 1;
   static thread_local Aligned a_buf;
-  Aligned b_buf;
+  static thread_local Aligned b_buf;  // the calling thread's; shared by the team for one call
   const int64_t kcp_max = (std::min(KC, g.K) + PAIR - 1) / PAIR * PAIR;
   const int64_t nc_max = std::min(NC, (g.N + NR - 1) / NR * NR);
   b_buf.reserve(sizeof(T) * kcp_max * nc_max);

@@ -1,0 +1,32 @@
+// npm run bench -- [gemm|all] [--threads N]: one JSON line per figure (see ../shared/peers/README.md).
+import { setThreads } from '../lib/index.js';
+import { benchGemm } from './gemm.js';
+
+const WORKLOADS: Record<string, (threads: number) => void> = { gemm: benchGemm };
+
+export function runBench(args: string[]): number {
+  let threads = 2;
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--threads') {
+      threads = Number(args[++i]);
+      if (!Number.isInteger(threads) || threads < 1) {
+        console.error(`bench: --threads needs a positive integer, got ${args[i]}`);
+        return 2;
+      }
+    } else names.push(a);
+  }
+  const chosen = names.length === 0 || names.includes('all') ? Object.keys(WORKLOADS) : names;
+  for (const n of chosen) {
+    if (!WORKLOADS[n]) {
+      console.error(`bench: unknown workload ${n} (have: ${Object.keys(WORKLOADS).join(', ')}, all)`);
+      return 2;
+    }
+  }
+  setThreads(threads);
+  for (const n of chosen) WORKLOADS[n]!(threads);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) process.exitCode = runBench(process.argv.slice(2));

@@ -1,0 +1,46 @@
+// Run-time settings of the native side: threads and the SIMD level kernels use.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ISA_LEVELS, loaded, native, packageRoot, type IsaLevel } from './native.js';
+
+/** Sets the number of OpenMP threads kernels use; returns the number now in effect. */
+export function setThreads(n: number): number {
+  return native.setThreads(n);
+}
+export function getThreads(): number {
+  return native.info().threads;
+}
+
+/** Limits kernels to an ISA level (clamped to what the CPU has); returns the level in effect. */
+export function setIsa(level: IsaLevel): IsaLevel {
+  if (!(ISA_LEVELS as readonly string[]).includes(level)) throw new RangeError(`setIsa: unknown level ${level} (${ISA_LEVELS.join(', ')})`);
+  return native.setIsa(level) as IsaLevel;
+}
+/** The ISA levels this CPU can run, lowest first. */
+export function availableIsas(): IsaLevel[] {
+  const best = ISA_LEVELS.indexOf(native.info().isaDetected as IsaLevel);
+  return ISA_LEVELS.slice(0, best + 1);
+}
+
+export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface RuntimeInfo {
+  version: string;
+  addon: { variant: string; path: string; reason: string };
+  cpu: { isaDetected: string; isa: string; vnni: boolean };
+  threads: number;
+  openmp: boolean;
+  cuda: { built: boolean; devices: number; usable: boolean };
+}
+
+export function runtimeInfo(): RuntimeInfo {
+  const i = native.info();
+  return {
+    version,
+    addon: { variant: loaded.variant, path: loaded.path, reason: loaded.reason },
+    cpu: { isaDetected: i.isaDetected, isa: i.isa, vnni: i.vnni },
+    threads: i.threads,
+    openmp: i.openmp,
+    cuda: { built: i.cudaBuilt, devices: i.cudaDevices, usable: i.cudaBuilt && i.cudaDevices > 0 },
+  };
+}
