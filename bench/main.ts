@@ -29,4 +29,4 @@ export function runBench(args: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) process.exitCode = runBench(process.argv.slice(2));
+

@@ -47,7 +47,16 @@ export type IsaLevel = (typeof ISA_LEVELS)[number];
 export const BACKENDS = { cpu: 0, ref: 1, cuda: 2 } as const;
 export type BackendName = keyof typeof BACKENDS;
 
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package directory: the nearest parent holding package.json (lib/ from source, dist/lib/ built). */
+export const packageRoot = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('tensorforge: cannot find the package directory');
+    dir = up;
+  }
+  return dir;
+})();
 
 export interface LoadedAddon {
   addon: NativeAddon;

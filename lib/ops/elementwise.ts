@@ -84,7 +84,7 @@ function splitGrad(g: Tensor, a: Tensor, b: Tensor, cmp: 'gt' | 'lt'): [Tensor, 
   const wins = cast(run1(cmp, [a, b]), g.dtype);
   const ties = cast(run1('eq', [a, b]), g.dtype);
   const wa = add(wins, mul(ties, 0.5));
-  return [mul(g, wa), mul(g, sub(1, add(wins, wa)))];
+  return [mul(g, wa), mul(g, sub(1, wa))];
 }
 
 function unary(op: string, x: Tensor, grad: (x: Tensor, y: Tensor, g: Tensor) => Tensor): Tensor {

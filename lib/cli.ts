@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// The tensorforge command: info, parity, bench.
+import { runBench } from '../bench/main.js';
+import { runGoldenFile, type ParityResult } from './parity/golden.js';
+import { runtimeInfo } from './runtime.js';
+
+const USAGE = `usage: tensorforge <command> [options]
+
+commands:
+  info                 version, loaded addon variant, CPU features, threads, CUDA
+  parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
+  bench [gemm|all] [--threads N]
+                       benchmarks as JSON lines
+  help                 this text
+`;
+
+function info(): number {
+  const i = runtimeInfo();
+  const lines = [
+    ['version', i.version],
+    ['addon', `${i.addon.variant} (${i.addon.path})`],
+    ['addon choice', i.addon.reason],
+    ['cpu isa', `${i.cpu.isa} in use (detected ${i.cpu.isaDetected}${i.cpu.vnni ? ', avx512_vnni' : ''}); TENSORFORGE_ISA=scalar|avx2|avx512|avx512_bf16 lowers it`],
+    ['threads', `${i.threads} (OpenMP ${i.openmp ? 'on' : 'off'})`],
+    ['cuda', i.cuda.built ? `built, ${i.cuda.devices} device(s), ${i.cuda.usable ? 'usable' : 'not usable'}` : 'not built (built without CUDA support)'],
+  ];
+  for (const [k, v] of lines) console.log(`${k.padEnd(13)} ${v}`);
+  return 0;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toExponential(2) : String(x);
+}
+
+function parity(files: string[]): number {
+  if (files.length === 0) {
+    console.error('parity: give one or more golden files');
+    return 2;
+  }
+  let failed = 0;
+  for (const f of files) {
+    let r: ParityResult;
+    try {
+      r = runGoldenFile(f);
+    } catch (e) {
+      console.log(`FAIL ${f}: ${(e as Error).message}`);
+      failed++;
+      continue;
+    }
+    console.log(`${r.ok ? 'PASS' : 'FAIL'} ${f} (${r.module}, atol ${r.atol}, rtol ${r.rtol}, loss ${r.loss?.got} vs ${r.loss?.ref})`);
+    for (const c of r.checks) {
+      console.log(`  ${c.ok ? 'ok  ' : 'BAD '} ${c.name.padEnd(48)} max abs err ${fmt(c.maxAbs)}  worst ratio ${fmt(c.worstRatio)}${c.note ? `  (${c.note})` : ''}`);
+    }
+    if (!r.ok) failed++;
+  }
+  console.log(`${files.length - failed} of ${files.length} files within tolerance`);
+  return failed ? 1 : 0;
+}
+
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'info':
+      return info();
+    case 'parity':
+      return parity(rest);
+    case 'bench':
+      return runBench(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      console.error(`tensorforge: unknown command ${cmd}\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
