@@ -1,11 +1,11 @@
-// npm run bench -- [gemm|all] [--threads N]: one JSON line per figure (see ../shared/peers/README.md).
+// npm run bench -- [gemm|all] [--threads N] [--min-time SECONDS]: one JSON line per figure (see ../shared/peers/README.md).
 import { setThreads } from '../lib/index.js';
 import { benchGemm } from './gemm.js';
 
-const WORKLOADS: Record<string, (threads: number) => void> = { gemm: benchGemm };
+const WORKLOADS: Record<string, (threads: number, minTime: number) => void> = { gemm: benchGemm };
 
 export function runBench(args: string[]): number {
-  let threads = 2;
+  let threads = 2, minTime = 1.0;
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -13,6 +13,12 @@ export function runBench(args: string[]): number {
       threads = Number(args[++i]);
       if (!Number.isInteger(threads) || threads < 1) {
         console.error(`bench: --threads needs a positive integer, got ${args[i]}`);
+        return 2;
+      }
+    } else if (a === '--min-time') {
+      minTime = Number(args[++i]);
+      if (!(minTime > 0)) {
+        console.error(`bench: --min-time needs seconds > 0, got ${args[i]}`);
         return 2;
       }
     } else names.push(a);
@@ -25,7 +31,7 @@ export function runBench(args: string[]): number {
     }
   }
   setThreads(threads);
-  for (const n of chosen) WORKLOADS[n]!(threads);
+  for (const n of chosen) WORKLOADS[n]!(threads, minTime);
   return 0;
 }
 

@@ -9,7 +9,7 @@ const USAGE = `usage: tensorforge <command> [options]
 commands:
   info                 version, loaded addon variant, CPU features, threads, CUDA
   parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
-  bench [gemm|all] [--threads N]
+  bench [gemm|all] [--threads N] [--min-time SECONDS]
                        benchmarks as JSON lines
   help                 this text
 `;

@@ -24,7 +24,9 @@ function bad(path: string, what: string): never {
 }
 
 /** Parses safetensors bytes (a file's contents). */
-export function parseSafetensors(bytes: Uint8Array, path = '<buffer>'): SafetensorsFile {
+export function parseSafetensors(input: Uint8Array, path = '<buffer>'): SafetensorsFile {
+  // a plain Uint8Array view (a Node Buffer's slice() would not copy)
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.byteLength < 8) bad(path, `file too short (${bytes.byteLength} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(dv.getBigUint64(0, true));
