@@ -15,6 +15,23 @@ View batch_view(const View& v, const OutSpec& o) {
   return broadcast_view(v, s);
 }
 
+// Writes an M x N float32 block into the output view at element offset `base`, rounding to the
+// output dtype; 16-bit rows with unit column stride take a typed loop.
+void store_rows(const View& o, int64_t base, int64_t M, int64_t N, const float* src) {
+  int r = o.rank;
+  int64_t rs = o.strides[r - 2], cs = o.strides[r - 1];
+  for (int64_t i = 0; i < M; ++i) {
+    const float* row = src + i * N;
+    if (cs == 1 && (o.dtype == DType::bf16 || o.dtype == DType::f16)) {
+      uint16_t* dst = o.ptr<uint16_t>() + base + i * rs;
+      if (o.dtype == DType::bf16) for (int64_t j = 0; j < N; ++j) dst[j] = f32_to_bf16(row[j]);
+      else for (int64_t j = 0; j < N; ++j) dst[j] = f32_to_f16(row[j]);
+      continue;
+    }
+    for (int64_t j = 0; j < N; ++j) o.set(base + i * rs + j * cs, row[j]);
+  }
+}
+
 // out[b] = a[b] b[b] (+ bias) for every batch index; out may be any float dtype and layout.
 void batched(const View& a, const View& b, const float* bias, const View& o) {
   int r = o.rank;
@@ -41,8 +58,7 @@ void batched(const View& a, const View& b, const float* bias, const View& o) {
     g.C = tmp.data();
     g.ldc = N;
     gemm::run(g);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) o.set(oo + i * o.strides[r - 2] + j * o.strides[r - 1], tmp[i * N + j]);
+    store_rows(o, oo, M, N, tmp.data());
   };
   if (per_thread) {
     parallel_for(batch, int64_t(1) << 20, [&](int64_t b0, int64_t b1) {
