@@ -10,9 +10,15 @@ import { packageRoot } from '../lib/native.js';
 import { GOLDEN_DIR } from './helpers/fixtures.js';
 
 const cli = join(packageRoot, 'dist', 'lib', 'cli.js');
-const files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.safetensors')).map((f) => join(GOLDEN_DIR, f));
+const inDir = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.safetensors')).map((f) => join(dir, f));
+// the shared fixtures, and more of the same format made by test/fixtures/make_golden.py (other
+// sizes, odd lengths, masks, a third layer, other AdamW hyper-parameters)
+const files = [...inDir(GOLDEN_DIR), ...inDir(join(packageRoot, 'test', 'fixtures', 'golden'))];
 
 describe('golden files', () => {
+  it('covers the shared files and the generated ones', () => {
+    expect(files.length).toBeGreaterThanOrEqual(11);
+  });
   it.each(files)('%s is within tolerance', (f) => {
     const r = tf.runGoldenFile(f);
     const bad = r.checks.filter((c) => !c.ok).map((c) => `${c.name} ratio ${c.worstRatio}`);
