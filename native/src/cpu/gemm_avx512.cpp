@@ -2,6 +2,7 @@
 // Compiled with -mavx512f; only called when the CPU has AVX-512.
 #include <immintrin.h>
 #include "tensorforge/gemm.h"
+#include "gemm_avx512_tile.h"
 
 namespace tf::gemm {
 
@@ -17,15 +18,7 @@ void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int6
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
   }
-  for (int i = 0; i < MR; ++i) {
-    float* row = C + i * ldc;
-    if (accumulate) {
-      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
-      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
-    }
-    _mm512_storeu_ps(row, c0[i]);
-    _mm512_storeu_ps(row + 16, c1[i]);
-  }
+  store_tile_avx512<MR>(c0, c1, C, ldc, accumulate);
 }
 
 }  // namespace tf::gemm

@@ -2,6 +2,7 @@
 // float32 lanes. Compiled with -mavx512bf16; only called when the CPU reports AVX512_BF16.
 #include <immintrin.h>
 #include "tensorforge/gemm.h"
+#include "gemm_avx512_tile.h"
 
 namespace tf::gemm {
 
@@ -19,15 +20,7 @@ void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float*
       c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
     }
   }
-  for (int i = 0; i < MR; ++i) {
-    float* row = C + i * ldc;
-    if (accumulate) {
-      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
-      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
-    }
-    _mm512_storeu_ps(row, c0[i]);
-    _mm512_storeu_ps(row + 16, c1[i]);
-  }
+  store_tile_avx512<MR>(c0, c1, C, ldc, accumulate);
 }
 
 }  // namespace tf::gemm

@@ -60,10 +60,11 @@ void k_gather(OpCall& c) {
   });
 }
 
-// Output positions are split by their coordinates outside `dim`, so each thread owns disjoint
-// output slices; within a slice, additions happen in source order.
-void k_scatter_add(OpCall& c) {
-  const View &src = c.in[0], &ix = c.in[1], &o = c.out[0];
+// out = zeros; out[.. at(coord, a) ..] += src[.. a ..] along `dim`. Work is split by the coordinates
+// outside `dim` ("lines"), so each thread owns disjoint output slices and adds in source order.
+template <class At>
+void add_along(OpCall& c, At at) {
+  const View &src = c.in[0], &o = c.out[0];
   int dim = norm_dim(c, src.rank);
   for (int64_t i = 0; i < o.numel(); ++i) o.set(o.offset_of(i), 0.0);
   int64_t along = src.shape[dim], lines = along ? src.numel() / along : 0;
@@ -79,12 +80,18 @@ void k_scatter_add(OpCall& c) {
       for (int64_t a = 0; a < along; ++a) {
         coord[dim] = a;
         double v = src.get(offset_at(src, coord));
-        coord[dim] = index_at(ix, offset_at(ix, coord));
+        coord[dim] = at(coord, a);
         int64_t off = offset_at(o, coord);
         o.set(off, o.get(off) + v);
       }
     }
   });
+}
+
+// scatter_add: the destination index is index[coord] (index has the source's shape)
+void k_scatter_add(OpCall& c) {
+  const View& ix = c.in[1];
+  add_along(c, [&](const int64_t* coord, int64_t) { return index_at(ix, offset_at(ix, coord)); });
 }
 
 void k_index_select(OpCall& c) {
@@ -101,30 +108,10 @@ void k_index_select(OpCall& c) {
   });
 }
 
-// out[.., index[i], ..] += src[.., i, ..]: threads own the positions outside `dim`
+// index_add: the destination index along `dim` is index[a]
 void k_index_add(OpCall& c) {
-  const View &src = c.in[0], &ix = c.in[1], &o = c.out[0];
-  int dim = norm_dim(c, src.rank);
-  for (int64_t i = 0; i < o.numel(); ++i) o.set(o.offset_of(i), 0.0);
-  int64_t along = src.shape[dim], lines = along ? src.numel() / along : 0;
-  int64_t line_shape[kMaxRank];
-  int rank = 0;
-  for (int d = 0; d < src.rank; ++d)
-    if (d != dim) line_shape[rank++] = src.shape[d];
-  parallel_for(lines, along, [&](int64_t l0, int64_t l1) {
-    int64_t lc[kMaxRank], coord[kMaxRank];
-    for (int64_t l = l0; l < l1; ++l) {
-      unravel(l, line_shape, rank, lc);
-      for (int d = 0, k = 0; d < src.rank; ++d) coord[d] = d == dim ? 0 : lc[k++];
-      for (int64_t a = 0; a < along; ++a) {
-        coord[dim] = a;
-        double v = src.get(offset_at(src, coord));
-        coord[dim] = index_at(ix, a * ix.strides[0]);
-        int64_t off = offset_at(o, coord);
-        o.set(off, o.get(off) + v);
-      }
-    }
-  });
+  const View& ix = c.in[1];
+  add_along(c, [&](const int64_t*, int64_t a) { return index_at(ix, a * ix.strides[0]); });
 }
 
 TF_REGISTER_KERNEL(cpu, embedding, k_embedding);

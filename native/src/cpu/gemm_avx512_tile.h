@@ -1,0 +1,22 @@
+// The AVX-512 micro-kernels' epilogue: MR rows of 32 float32 accumulators stored to C (added to
+// what C holds when accumulating). Included only by files compiled with -mavx512f.
+#pragma once
+#include <immintrin.h>
+#include <cstdint>
+
+namespace tf::gemm {
+
+template <int MR>
+inline void store_tile_avx512(__m512 (&c0)[MR], __m512 (&c1)[MR], float* C, int64_t ldc, bool accumulate) {
+  for (int i = 0; i < MR; ++i) {
+    float* row = C + i * ldc;
+    if (accumulate) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, c0[i]);
+    _mm512_storeu_ps(row + 16, c1[i]);
+  }
+}
+
+}  // namespace tf::gemm
