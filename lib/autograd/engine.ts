@@ -50,9 +50,11 @@ export function backward(root: Tensor, grad?: Tensor): void {
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { dtype: root.dtype })]]);
     for (const t of topoOrder(root)) {
-      const g = grads.get(t);
+      let g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
+      // contributions from consumers of different precision were summed in float32
+      if (g.dtype !== t.dtype) g = cast(g, t.dtype);
       if (!t.gradFn) {
         accumulateLeaf(t, g);
         continue;

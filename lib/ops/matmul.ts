@@ -1,5 +1,6 @@
 // matmul (PyTorch semantics: 1-D operands, broadcast batch dims) and linear, with backward rules.
 import { Tensor } from '../tensor/tensor.js';
+import { lowPrecision } from './autocast.js';
 import { sumTo } from './broadcast.js';
 import { record, run1 } from './dispatch.js';
 import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
@@ -15,6 +16,7 @@ function check(x: unknown, op: string, name: string): Tensor {
 export function matmul(a: Tensor, b: Tensor): Tensor {
   check(a, 'matmul', 'a');
   check(b, 'matmul', 'b');
+  [a, b] = [lowPrecision(a), lowPrecision(b)];
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
   const out = run1('matmul', [a, b]);
@@ -29,6 +31,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   check(x, 'linear', 'input');
   check(weight, 'linear', 'weight');
   if (bias) check(bias, 'linear', 'bias');
+  [x, weight] = [lowPrecision(x), lowPrecision(weight)];
   const inputs = bias ? [x, weight, bias] : [x, weight];
   const out = run1('linear', inputs);
   return record('linear', inputs, out, (g) => {

@@ -3,6 +3,7 @@
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { normAxis } from '../tensor/shape.js';
+import { fullPrecision, lowPrecision } from './autocast.js';
 import { record, run, run1 } from './dispatch.js';
 import { div, mul } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -16,7 +17,7 @@ function check(x: unknown, op: string, name = 'input'): Tensor {
 
 /** LayerNorm over the last dim, with optional float32 weight and bias of that size. */
 export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  check(x, 'layer_norm');
+  x = fullPrecision(check(x, 'layer_norm'));
   if (bias && !weight) throw new TypeError('layer_norm: a bias needs a weight');
   const inputs = [x, ...(weight ? [check(weight, 'layer_norm', 'weight')] : []), ...(bias ? [check(bias, 'layer_norm', 'bias')] : [])];
   const [y, meanT, rstd] = run('layer_norm', inputs, [eps]) as [Tensor, Tensor, Tensor];
@@ -52,7 +53,7 @@ export interface CrossEntropyOptions {
 
 /** Cross-entropy of logits (N, C) against int32 labels (N), as torch.nn.functional.cross_entropy. */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  check(logits, 'cross_entropy', 'logits');
+  logits = fullPrecision(check(logits, 'cross_entropy', 'logits'));
   check(labels, 'cross_entropy', 'labels');
   const reduction = opts.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new TypeError(`cross_entropy: unknown reduction ${reduction}`);
@@ -76,9 +77,7 @@ export interface AttentionOptions {
 
 /** softmax(q kᵀ · scale) v on (B, H, S, D) tensors, flash-style: the S×S matrix is never stored. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  check(q, 'attention', 'q');
-  check(k, 'attention', 'k');
-  check(v, 'attention', 'v');
+  [q, k, v] = [lowPrecision(check(q, 'attention', 'q')), lowPrecision(check(k, 'attention', 'k')), lowPrecision(check(v, 'attention', 'v'))];
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3] ?? 1);
   const attrs = [scale, opts.causal ? 1 : 0];
   const mask = opts.keyPaddingMask ? [check(opts.keyPaddingMask, 'attention', 'key padding mask')] : [];

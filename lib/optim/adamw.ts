@@ -15,6 +15,7 @@ export class AdamW extends Optimizer<AdamWHyper> {
   constructor(params: Tensor[] | GroupSpec<AdamWHyper>[], opts: Partial<AdamWHyper> = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...opts }, 'AdamW');
   }
+  readonly bufferNames = ['exp_avg', 'exp_avg_sq'];
   protected validate(h: AdamWHyper): void {
     if (!(h.lr >= 0)) throw new RangeError(`AdamW: lr must be >= 0, got ${h.lr}`);
     if (!(h.eps >= 0)) throw new RangeError(`AdamW: eps must be >= 0, got ${h.eps}`);

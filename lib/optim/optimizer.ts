@@ -1,5 +1,6 @@
 // Optimizer base: parameter groups with their own hyper-parameters (e.g. no weight decay on biases
 // and LayerNorm), per-parameter state, zeroGrad, and a state dict for checkpoints.
+import { runInto } from '../ops/dispatch.js';
 import { zerosLike } from '../tensor/create.js';
 import { keep } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -34,6 +35,36 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   protected abstract validate(h: H): void;
   abstract step(): void;
+  /** Names of the per-parameter state buffers, in the order they are kept (as PyTorch names them). */
+  abstract readonly bufferNames: readonly string[];
+
+  /** State for a checkpoint: buffers as `<buffer>.<param name>` tensors, and step counts by name. */
+  exportState(names: ReadonlyMap<Tensor, string>): { tensors: Map<string, Tensor>; steps: Record<string, number> } {
+    const tensors = new Map<string, Tensor>(), steps: Record<string, number> = {};
+    for (const [p, s] of this.state) {
+      const name = names.get(p);
+      if (name === undefined) continue;
+      steps[name] = s.step;
+      s.buffers.forEach((b, i) => tensors.set(`${this.bufferNames[i]}.${name}`, b));
+    }
+    return { tensors, steps };
+  }
+
+  /** Restores what exportState wrote (values are copied into fresh buffers). */
+  importState(byName: ReadonlyMap<string, Tensor>, state: { tensors: ReadonlyMap<string, Tensor>; steps: Record<string, number> }): void {
+    this.state.clear();
+    for (const [name, step] of Object.entries(state.steps)) {
+      const p = byName.get(name);
+      if (!p) throw new Error(`optimizer state: no parameter named ${name}`);
+      const s = this.stateOf(p, this.bufferNames.length);
+      s.step = step;
+      this.bufferNames.forEach((b, i) => {
+        const t = state.tensors.get(`${b}.${name}`);
+        if (!t) throw new Error(`optimizer state: ${b}.${name} is missing`);
+        runInto('copy', [t], [s.buffers[i]!]);
+      });
+    }
+  }
 
   /** State of p, created with `count` zero buffers on first use. */
   protected stateOf(p: Tensor, count: number): { step: number; buffers: Tensor[] } {

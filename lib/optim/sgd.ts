@@ -15,6 +15,7 @@ export class SGD extends Optimizer<SGDHyper> {
   constructor(params: Tensor[] | GroupSpec<SGDHyper>[], opts: Partial<SGDHyper> = {}) {
     super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...opts }, 'SGD');
   }
+  readonly bufferNames = ['momentum_buffer'];
   protected validate(h: SGDHyper): void {
     if (!(h.lr >= 0)) throw new RangeError(`SGD: lr must be >= 0, got ${h.lr}`);
     if (!(h.momentum >= 0)) throw new RangeError(`SGD: momentum must be >= 0, got ${h.momentum}`);

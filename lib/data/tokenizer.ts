@@ -1,0 +1,93 @@
+// A WordPiece tokenizer trained with Hugging Face's `tokenizers` package on the training split only.
+// The package trains from files and with its default vocabulary size, so tensorforge writes the
+// texts to a temporary file, trains, then keeps the first `vocabSize` entries (the alphabet comes
+// first, then merges in the order they were learned, so every kept word piece can still be
+// spelled) and adds [PAD]=0, [UNK]=1, [CLS]=2.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { bertNormalizer, bertPreTokenizer, Tokenizer, WordPiece, wordPieceDecoder } from 'tokenizers';
+
+export const SPECIAL = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]' } as const;
+export type Truncation = 'head' | 'head+tail';
+
+/** Characters of a text looked at, at most: enough for any max length, bounded for speed. */
+const MAX_CHARS = 16384;
+
+function configure(tok: Tokenizer): Tokenizer {
+  tok.setNormalizer(bertNormalizer({ lowercase: true, cleanText: true, stripAccents: true, handleChineseChars: true }));
+  tok.setPreTokenizer(bertPreTokenizer());
+  tok.setDecoder(wordPieceDecoder('##'));
+  return tok;
+}
+
+export class WordPieceTokenizer {
+  private constructor(private readonly tok: Tokenizer, private readonly source: string) {}
+
+  static async train(texts: readonly string[], vocabSize: number): Promise<WordPieceTokenizer> {
+    if (!Number.isInteger(vocabSize) || vocabSize < 100) throw new RangeError(`tokenizer: vocabSize must be an integer >= 100, got ${vocabSize}`);
+    const dir = mkdtempSync(join(tmpdir(), 'tensorforge-tok-'));
+    try {
+      const file = join(dir, 'train.txt');
+      writeFileSync(file, texts.map((t) => t.slice(0, MAX_CHARS).replace(/\s+/g, ' ')).join('\n'));
+      const trainer = configure(new Tokenizer(WordPiece.empty()));
+      trainer.train([file]);
+      const learned = Object.entries(trainer.getVocab()).sort((a, b) => a[1] - b[1]).map(([w]) => w);
+      const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls];
+      const words = [...specials, ...learned.filter((w) => !specials.includes(w))].slice(0, vocabSize);
+      const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
+      const tok = configure(new Tokenizer(WordPiece.init(vocab, { unkToken: SPECIAL.unk, continuingSubwordPrefix: '##' })));
+      tok.addSpecialTokens(specials);
+      const path = join(dir, 'tokenizer.json');
+      tok.save(path, false);
+      return new WordPieceTokenizer(tok, readFileSync(path, 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  static load(path: string): WordPieceTokenizer {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+      return new WordPieceTokenizer(Tokenizer.fromString(text), text);
+    } catch (e) {
+      throw new Error(`tokenizer: cannot load ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes the tokenizer JSON atomically (temporary file, then rename). */
+  save(path: string): void {
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    writeFileSync(tmp, this.source);
+    renameSync(tmp, path);
+  }
+
+  get vocabSize(): number {
+    return this.tok.getVocabSize(true);
+  }
+  get padId(): number {
+    return this.tok.tokenToId(SPECIAL.pad) ?? 0;
+  }
+  /** A hash of the vocabulary, stored with a model so a mismatched tokenizer is caught. */
+  get fingerprint(): string {
+    return createHash('sha256').update(JSON.stringify(this.tok.getVocab(true))).digest('hex').slice(0, 16);
+  }
+
+  /** Token ids per text: [CLS] then the text's pieces, cut to maxLen (head, or head and tail). */
+  async encode(texts: readonly string[], maxLen: number, truncation: Truncation = 'head'): Promise<number[][]> {
+    if (!Number.isInteger(maxLen) || maxLen < 2) throw new RangeError(`tokenizer: maxLen must be an integer >= 2, got ${maxLen}`);
+    const clipped = texts.map((t) => (t.length <= MAX_CHARS ? t : truncation === 'head' ? t.slice(0, MAX_CHARS) : t.slice(0, MAX_CHARS / 2) + ' ' + t.slice(-MAX_CHARS / 2)));
+    const enc = await this.tok.encodeBatch(clipped, { addSpecialTokens: false });
+    const cls = this.tok.tokenToId(SPECIAL.cls) ?? 2;
+    return enc.map((e) => {
+      const ids = e.getIds();
+      const room = maxLen - 1;
+      if (ids.length <= room) return [cls, ...ids];
+      if (truncation === 'head') return [cls, ...ids.slice(0, room)];
+      const head = Math.ceil(room / 2);
+      return [cls, ...ids.slice(0, head), ...ids.slice(ids.length - (room - head))];
+    });
+  }
+}

@@ -1,0 +1,220 @@
+// The main job: data -> tokenizer -> encoder classifier -> Trainer -> test evaluation, writing a
+// run folder (weights, tokenizer, config, split manifest, metrics.jsonl, curves, summary.json).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dedupe, loadSpamAssassin, loadUserData, splitManifest, stratifiedSplit, type Corpus } from '../data/corpus.js';
+import { DataLoader } from '../data/loader.js';
+import { WordPieceTokenizer, type Truncation } from '../data/tokenizer.js';
+import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { EncoderClassifier, type EncoderClassifierConfig } from '../nn/classifier.js';
+import { AdamW } from '../optim/adamw.js';
+import { native } from '../native.js';
+import { setThreads } from '../runtime.js';
+import { manualSeed } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { writeCurves } from './plot.js';
+import { Trainer, type BestMetric, type Precision } from './trainer.js';
+import type { Metrics } from './metrics.js';
+import type { ScheduleKind } from '../optim/schedule.js';
+
+export interface JobConfig {
+  /** 'spamassassin', or a .csv / .jsonl file or a folder of class folders */
+  data: string;
+  out: string;
+  seed: number;
+  limit: number | null;
+  stopwords: boolean;
+  stem: boolean;
+  vocabSize: number;
+  maxLen: number;
+  truncation: Truncation;
+  dModel: number;
+  nHead: number;
+  dimFeedforward: number;
+  layers: number;
+  dropout: number;
+  activation: 'relu' | 'gelu';
+  normFirst: boolean;
+  layer: 'torch' | 'seed';
+  pooling: 'mean' | 'first';
+  positional: 'learned' | 'sinusoidal';
+  batchSize: number;
+  accumulation: number;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  schedule: ScheduleKind;
+  warmupRatio: number;
+  clipNorm: number | null;
+  precision: Precision | 'auto';
+  evalEvery: number;
+  bestMetric: BestMetric;
+  patience: number | null;
+  threads: number;
+  progress: boolean;
+}
+
+export const DEFAULT_CONFIG: JobConfig = {
+  data: 'spamassassin',
+  out: '',
+  seed: 0,
+  limit: null,
+  stopwords: false,
+  stem: false,
+  vocabSize: 8000,
+  maxLen: 128,
+  truncation: 'head+tail',
+  dModel: 128,
+  nHead: 4,
+  dimFeedforward: 256,
+  layers: 2,
+  dropout: 0.1,
+  activation: 'gelu',
+  normFirst: true,
+  layer: 'torch',
+  pooling: 'mean',
+  positional: 'learned',
+  batchSize: 16,
+  accumulation: 2,
+  epochs: 4,
+  lr: 1e-3,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  warmupRatio: 0.06,
+  clipNorm: 1.0,
+  precision: 'auto',
+  evalEvery: 0,
+  bestMetric: 'f1',
+  patience: null,
+  threads: 2,
+  progress: true,
+};
+
+export interface JobSummary {
+  test: { accuracy: number; precision: number; recall: number; f1: number; loss: number; confusion: number[][] };
+  labels: string[];
+  positive_label: string;
+  train_seconds: number;
+  total_seconds: number;
+  tokens_per_second: number;
+  precision: Precision;
+  device: 'cpu';
+  steps: number;
+  examples: { train: number; val: number; test: number; duplicates_removed: number; skipped: number };
+  parameters: number;
+  config: JobConfig;
+}
+
+export function resolvePrecision(p: JobConfig['precision']): Precision {
+  if (p !== 'auto') return p;
+  return native.info().isaDetected === 'avx512_bf16' ? 'bf16' : 'fp32';
+}
+
+function modelConfig(c: JobConfig, vocab: number, classes: number): EncoderClassifierConfig {
+  return {
+    vocabSize: vocab, maxLen: c.maxLen, dModel: c.dModel, nHead: c.nHead, dimFeedforward: c.dimFeedforward, numLayers: c.layers,
+    numClasses: classes, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, layer: c.layer, pooling: c.pooling,
+    positional: c.positional,
+  };
+}
+
+/** AdamW groups: no weight decay on biases, LayerNorm weights and embeddings (the usual choice). */
+function paramGroups(model: EncoderClassifier, weightDecay: number) {
+  const decay: Tensor[] = [], none: Tensor[] = [];
+  for (const [name, p] of model.namedParameters()) (p.ndim < 2 || name.startsWith('tok.') || name.startsWith('pos.') ? none : decay).push(p);
+  return [{ params: decay, weightDecay }, { params: none, weightDecay: 0 }];
+}
+
+export async function runJob(config: JobConfig, log: (s: string) => void = console.log): Promise<JobSummary> {
+  const t0 = Date.now();
+  const c = config;
+  setThreads(c.threads);
+  manualSeed(c.seed);
+  const precision = resolvePrecision(c.precision);
+  if (!c.out) throw new Error('train: an output folder (--out) is required');
+  if (existsSync(join(c.out, 'summary.json'))) throw new Error(`train: ${c.out} already holds a finished run; choose another --out`);
+  mkdirSync(c.out, { recursive: true });
+
+  log(`data: ${c.data}`);
+  const corpus: Corpus = c.data === 'spamassassin'
+    ? await loadSpamAssassin({ limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem })
+    : await loadUserData(c.data, { limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem });
+  const duplicates = dedupe(corpus);
+  const split = stratifiedSplit(corpus.examples, c.seed);
+  log(`examples: ${corpus.examples.length} (${duplicates} duplicates removed, ${corpus.skipped.length} skipped); train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
+  for (const s of corpus.skipped.slice(0, 5)) log(`  skipped ${s.id}: ${s.reason}`);
+  writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
+
+  const tokenizer = await WordPieceTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
+  tokenizer.save(join(c.out, 'tokenizer.json'));
+  const encode = async (xs: typeof split.train) => tokenizer.encode(xs.map((e) => e.text), c.maxLen, c.truncation);
+  const [trainIds, valIds, testIds] = [await encode(split.train), await encode(split.val), await encode(split.test)];
+  const loader = (ids: number[][], xs: typeof split.train, shuffle: boolean) =>
+    new DataLoader(ids, xs.map((e) => e.label), { batchSize: c.batchSize, shuffle, bucket: true, seed: c.seed, padId: tokenizer.padId });
+  const trainLoader = loader(trainIds, split.train, true), valLoader = loader(valIds, split.val, false), testLoader = loader(testIds, split.test, false);
+
+  const mcfg = modelConfig(c, tokenizer.vocabSize, corpus.labels.length);
+  const model = new EncoderClassifier(mcfg);
+  const runConfig = { job: c, model: mcfg, labels: corpus.labels, tokenizer: { fingerprint: tokenizer.fingerprint, vocabSize: tokenizer.vocabSize }, precision };
+  writeFileAtomic(join(c.out, 'config.json'), [new TextEncoder().encode(JSON.stringify(runConfig, null, 1))]);
+  log(`model: ${model.parameterCount()} parameters, ${c.layers} layers, d ${c.dModel}, ${c.nHead} heads, precision ${precision}`);
+
+  const stepsPerEpoch = Math.ceil(trainLoader.batchesPerEpoch() / c.accumulation);
+  const totalSteps = stepsPerEpoch * c.epochs;
+  const optimizer = new AdamW(paramGroups(model, c.weightDecay), { lr: c.lr });
+  const trainer = new Trainer(model, optimizer, corpus.labels, {
+    epochs: c.epochs, accumulation: c.accumulation, precision, clipNorm: c.clipNorm,
+    schedule: { kind: c.schedule, lr: c.lr, warmupSteps: Math.round(totalSteps * c.warmupRatio), totalSteps },
+    evalEvery: c.evalEvery, bestMetric: c.bestMetric, patience: c.patience, runDir: c.out, progress: c.progress,
+  }, {
+    onEvalEnd: ({ epoch, step, metrics, improved }) =>
+      log(`eval epoch ${epoch} step ${step}: val loss ${metrics.loss.toFixed(4)} accuracy ${(100 * metrics.accuracy).toFixed(2)}% ${improved ? '(best)' : ''}`),
+  });
+  const tFit = Date.now();
+  const fit = trainer.fit(trainLoader, valLoader);
+  const trainSeconds = (Date.now() - tFit) / 1000;
+
+  // the best checkpoint's weights are the run's model
+  const best = join(c.out, 'best', 'model.safetensors');
+  if (existsSync(best)) model.loadStateDict(loadSafetensors(best).tensors);
+  saveSafetensors(join(c.out, 'model.safetensors'), model.stateDict(), { format: 'tensorforge', fingerprint: tokenizer.fingerprint });
+  const test = trainer.evaluate(testLoader);
+  const pos = corpus.labels.length === 2 ? 1 : 0;
+  const summary: JobSummary = {
+    test: { accuracy: test.accuracy, precision: test.perClass[pos]!.precision, recall: test.perClass[pos]!.recall, f1: test.perClass[pos]!.f1, loss: test.loss, confusion: test.confusion },
+    labels: corpus.labels,
+    positive_label: corpus.labels[pos]!,
+    train_seconds: trainSeconds,
+    total_seconds: (Date.now() - t0) / 1000,
+    tokens_per_second: fit.tokensPerSecond,
+    precision,
+    device: 'cpu',
+    steps: fit.steps,
+    examples: { train: split.train.length, val: split.val.length, test: split.test.length, duplicates_removed: duplicates, skipped: corpus.skipped.length },
+    parameters: model.parameterCount(),
+    config: c,
+  };
+  writeCurves(join(c.out, 'curves.svg'), join(c.out, 'metrics.jsonl'));
+  writeFileAtomic(join(c.out, 'summary.json'), [new TextEncoder().encode(JSON.stringify(summary, null, 1))]);
+  log(formatTable(summary, test));
+  return summary;
+}
+
+export function formatTable(s: JobSummary, m: Metrics): string {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const rows = [
+    ['test accuracy', pct(s.test.accuracy)],
+    [`${s.positive_label} precision`, pct(s.test.precision)],
+    [`${s.positive_label} recall`, pct(s.test.recall)],
+    [`${s.positive_label} F1`, s.test.f1.toFixed(4)],
+    ['training time', `${s.train_seconds.toFixed(1)} s (${s.steps} steps, ${s.precision})`],
+    ['throughput', `${Math.round(s.tokens_per_second)} tokens/s`],
+    ['total time', `${s.total_seconds.toFixed(1)} s`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  const confusion = [`confusion (rows: true, columns: predicted)`, `${''.padEnd(w)}  ${s.labels.map((l) => l.padStart(8)).join('')}`,
+    ...m.confusion.map((row, i) => `${s.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(8)).join('')}`)];
+  return ['', ...rows.map(([k, v]) => `${k!.padEnd(w)}  ${v}`), '', ...confusion].join('\n');
+}
+

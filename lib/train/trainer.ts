@@ -1,0 +1,262 @@
+// The Trainer: gradient accumulation weighted by examples, bf16/fp16 mixed precision (fp16 with
+// dynamic loss scaling), gradient clipping, a learning-rate schedule, evaluation with the best
+// checkpoint kept and early stopping, checkpoints that resume bit for bit, progress and metrics.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { noGrad } from '../autograd/mode.js';
+import type { Batch, DataLoader } from '../data/loader.js';
+import type { EncoderClassifier } from '../nn/classifier.js';
+import { autocast } from '../ops/autocast.js';
+import { mul } from '../ops/elementwise.js';
+import { crossEntropy } from '../ops/nn.js';
+import { argmax } from '../ops/reduce.js';
+import { clipGradNorm } from '../optim/clip.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { learningRate, type ScheduleOptions } from '../optim/schedule.js';
+import { tidy } from '../tensor/memory.js';
+import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { GradScaler, type GradScalerState } from './grad_scaler.js';
+import { classificationMetrics, type Metrics } from './metrics.js';
+
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+export type BestMetric = 'accuracy' | 'f1' | 'loss';
+
+export interface TrainerOptions {
+  epochs: number;
+  /** micro-batches per optimizer step */
+  accumulation?: number;
+  precision?: Precision;
+  clipNorm?: number | null;
+  schedule: ScheduleOptions;
+  /** evaluate on the validation loader every n optimizer steps (default: at the end of each epoch) */
+  evalEvery?: number;
+  /** the validation metric that picks the best checkpoint: accuracy, f1 (last class; macro when more than two) or loss */
+  bestMetric?: BestMetric;
+  /** stop after this many evaluations without improvement */
+  patience?: number | null;
+  /** stop after this many optimizer steps in total (e.g. to test resuming) */
+  maxSteps?: number;
+  /** folder for metrics.jsonl, checkpoint/ and best/; nothing is written without it */
+  runDir?: string | null;
+  /** progress bar on a terminal, plain lines otherwise; false: silent */
+  progress?: boolean;
+  logEvery?: number;
+  /** fp16 loss scaler settings (GradScaler) */
+  scaler?: ConstructorParameters<typeof GradScaler>[0];
+}
+
+export interface StepInfo {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  skipped: boolean;
+  gradNorm: number | null;
+  tokensPerSecond: number;
+}
+
+export interface TrainerHooks {
+  onStepEnd?: (info: StepInfo) => void;
+  onEvalEnd?: (info: { step: number; epoch: number; metrics: Metrics; improved: boolean }) => void;
+}
+
+export interface TrainerState {
+  step: number;
+  epoch: number;
+  /** index of the next micro-batch in the epoch's plan */
+  nextBatch: number;
+  generator: GeneratorState;
+  scaler: GradScalerState;
+  best: number | null;
+  badEvals: number;
+  tokens: number;
+  seconds: number;
+}
+
+export interface FitResult {
+  steps: number;
+  epochs: number;
+  seconds: number;
+  tokensPerSecond: number;
+  best: number | null;
+  stoppedEarly: boolean;
+  losses: number[];
+}
+
+export class Trainer {
+  readonly opts: Required<Omit<TrainerOptions, 'runDir' | 'clipNorm' | 'patience' | 'maxSteps' | 'scaler'>> & TrainerOptions;
+  readonly scaler: GradScaler;
+  state: TrainerState;
+
+  constructor(
+    readonly model: EncoderClassifier,
+    readonly optimizer: Optimizer<{ lr: number }>,
+    readonly labels: readonly string[],
+    opts: TrainerOptions,
+    readonly hooks: TrainerHooks = {},
+  ) {
+    this.opts = { accumulation: 1, precision: 'fp32', evalEvery: 0, bestMetric: 'accuracy', progress: false, logEvery: 10, ...opts };
+    if (!Number.isInteger(this.opts.epochs) || this.opts.epochs < 1) throw new RangeError(`Trainer: epochs must be a positive integer, got ${this.opts.epochs}`);
+    if (!Number.isInteger(this.opts.accumulation) || this.opts.accumulation < 1) throw new RangeError(`Trainer: accumulation must be a positive integer, got ${this.opts.accumulation}`);
+    if (!['fp32', 'bf16', 'fp16'].includes(this.opts.precision)) throw new TypeError(`Trainer: precision must be fp32, bf16 or fp16, got ${this.opts.precision}`);
+    this.scaler = new GradScaler({ ...opts.scaler, enabled: this.opts.precision === 'fp16' });
+    this.state = { step: 0, epoch: 0, nextBatch: 0, generator: defaultGenerator.getState(), scaler: this.scaler.getState(), best: null, badEvals: 0, tokens: 0, seconds: 0 };
+    if (this.opts.runDir) mkdirSync(this.opts.runDir, { recursive: true });
+  }
+
+  private get lowPrecision(): 'bfloat16' | 'float16' | null {
+    return this.opts.precision === 'bf16' ? 'bfloat16' : this.opts.precision === 'fp16' ? 'float16' : null;
+  }
+
+  /** logits for a batch, under the trainer's precision */
+  forward(b: Batch): ReturnType<EncoderClassifier['forward']> {
+    return autocast(this.lowPrecision, () => this.model.forward(b.tokens, b.keyPaddingMask));
+  }
+
+  private log(record: object): void {
+    if (this.opts.runDir) appendFileSync(join(this.opts.runDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+  }
+
+  /** One optimizer step over a group of micro-batches; each micro-batch's mean loss is weighted by its share of the examples. */
+  private step(group: number[][], loader: DataLoader): { loss: number; skipped: boolean; gradNorm: number | null; tokens: number } {
+    const total = group.reduce((s, g) => s + g.length, 0);
+    let lossSum = 0, tokens = 0;
+    const params = this.model.parameters();
+    for (const indices of group) {
+      tidy(() => {
+        const b = loader.collate(indices);
+        const loss = crossEntropy(this.forward(b), b.labels);
+        this.scaler.scaleLoss(mul(loss, b.size / total)).backward();
+        lossSum += loss.item() * b.size;
+        tokens += b.tokenCount;
+      });
+    }
+    const lr = learningRate(this.opts.schedule, this.state.step + 1);
+    this.optimizer.setLr(lr);
+    this.scaler.unscale(params);
+    const gradNorm = this.opts.clipNorm ? clipGradNorm(params, this.opts.clipNorm) : null;
+    const stepped = this.scaler.step(this.optimizer, params);
+    this.scaler.update();
+    this.optimizer.zeroGrad();
+    return { loss: lossSum / total, skipped: !stepped, gradNorm, tokens };
+  }
+
+  /** Loss and metrics over a loader, in eval mode, without gradients. */
+  evaluate(loader: DataLoader): Metrics {
+    const wasTraining = this.model.training;
+    this.model.eval();
+    const truth: number[] = [], predicted: number[] = [];
+    let lossSum = 0;
+    noGrad(() => {
+      for (const indices of loader.plan(0)) {
+        tidy(() => {
+          const b = loader.collate(indices);
+          const logits = this.forward(b);
+          lossSum += crossEntropy(logits, b.labels, { reduction: 'sum' }).item();
+          predicted.push(...(argmax(logits, 1).data() as Int32Array));
+          truth.push(...(b.labels.data() as Int32Array));
+        });
+      }
+    });
+    this.model.train(wasTraining);
+    return classificationMetrics(this.labels, truth, predicted, lossSum / Math.max(1, truth.length));
+  }
+
+  /** The number the best checkpoint is chosen by; higher is better. */
+  score(m: Metrics): number {
+    if (this.opts.bestMetric === 'loss') return -m.loss;
+    if (this.opts.bestMetric === 'f1') return this.labels.length === 2 ? m.perClass[1]!.f1 : m.macroF1;
+    return m.accuracy;
+  }
+
+  /** Trains from the current state (fresh, or resumed) to the end of the last epoch or maxSteps. */
+  fit(train: DataLoader, val?: DataLoader): FitResult {
+    const k = this.opts.accumulation;
+    const perEpoch = Math.ceil(train.batchesPerEpoch() / k);
+    const totalSteps = Math.min(perEpoch * this.opts.epochs, this.opts.maxSteps ?? Infinity);
+    const bar = this.opts.progress && process.stderr.isTTY
+      ? new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true }, undefined)
+      : null;
+    bar?.start(totalSteps, this.state.step, { epoch: this.state.epoch + 1, loss: '-', tps: '-' });
+    const losses: number[] = [];
+    let stoppedEarly = false;
+    this.model.train();
+    outer: for (; this.state.epoch < this.opts.epochs; this.state.epoch++, this.state.nextBatch = 0) {
+      const plan = train.plan(this.state.epoch);
+      while (this.state.nextBatch < plan.length) {
+        if (this.state.step >= totalSteps) break outer;
+        const group = plan.slice(this.state.nextBatch, this.state.nextBatch + k);
+        const t0 = process.hrtime.bigint();
+        const r = this.step(group, train);
+        const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+        this.state.nextBatch += group.length;
+        this.state.step++;
+        this.state.tokens += r.tokens;
+        this.state.seconds += dt;
+        losses.push(r.loss);
+        const info: StepInfo = { step: this.state.step, epoch: this.state.epoch + 1, loss: r.loss, lr: learningRate(this.opts.schedule, this.state.step), skipped: r.skipped, gradNorm: r.gradNorm, tokensPerSecond: r.tokens / dt };
+        this.log({ type: 'step', ...info, scale: this.opts.precision === 'fp16' ? this.scaler.scale : undefined });
+        this.hooks.onStepEnd?.(info);
+        bar?.update(this.state.step, { epoch: info.epoch, loss: r.loss.toFixed(4), tps: Math.round(info.tokensPerSecond) });
+        if (!bar && this.opts.progress && this.state.step % this.opts.logEvery === 0) {
+          console.log(`step ${this.state.step}/${totalSteps} epoch ${info.epoch} loss ${r.loss.toFixed(4)} lr ${info.lr.toExponential(2)} ${Math.round(info.tokensPerSecond)} tok/s`);
+        }
+        // where training continues after this step (the next epoch when this one is done)
+        const endOfEpoch = this.state.nextBatch >= plan.length;
+        const next = endOfEpoch ? { epoch: this.state.epoch + 1, nextBatch: 0 } : undefined;
+        const due = this.opts.evalEvery > 0 ? this.state.step % this.opts.evalEvery === 0 : endOfEpoch;
+        if (val && due && this.evalAndKeepBest(val, next)) {
+          stoppedEarly = true;
+          break outer;
+        }
+      }
+      if (this.opts.runDir) this.saveState(join(this.opts.runDir, 'checkpoint'), { epoch: this.state.epoch + 1, nextBatch: 0 });
+    }
+    bar?.stop();
+    return {
+      steps: this.state.step,
+      epochs: this.state.epoch,
+      seconds: this.state.seconds,
+      tokensPerSecond: this.state.tokens / Math.max(1e-9, this.state.seconds),
+      best: this.state.best,
+      stoppedEarly,
+      losses,
+    };
+  }
+
+  /** Evaluates, saves best/ when the score improved; returns true when patience ran out. */
+  private evalAndKeepBest(val: DataLoader, position?: Pick<TrainerState, 'epoch' | 'nextBatch'>): boolean {
+    const m = this.evaluate(val);
+    const s = this.score(m);
+    const improved = this.state.best === null || s > this.state.best;
+    if (improved) {
+      this.state.best = s;
+      this.state.badEvals = 0;
+    } else {
+      this.state.badEvals++;
+    }
+    this.log({ type: 'eval', split: 'val', step: this.state.step, epoch: this.state.epoch, loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, perClass: m.perClass, improved });
+    if (improved && this.opts.runDir) this.saveState(join(this.opts.runDir, 'best'), position);
+    this.hooks.onEvalEnd?.({ step: this.state.step, epoch: this.state.epoch, metrics: m, improved });
+    return this.opts.patience != null && this.state.badEvals >= this.opts.patience;
+  }
+
+  /** Saves weights, optimizer and trainer state; `position` overrides where training would continue. */
+  saveState(dir: string, position?: Pick<TrainerState, 'epoch' | 'nextBatch'>): void {
+    this.state.generator = defaultGenerator.getState();
+    this.state.scaler = this.scaler.getState();
+    saveCheckpoint(dir, this.model, this.optimizer, { ...this.state, ...position });
+  }
+
+  /** Restores weights, optimizer moments, random state and position from a checkpoint folder. */
+  resume(dir: string): void {
+    const c = loadCheckpoint<TrainerState>(dir);
+    this.model.loadStateDict(c.model);
+    this.optimizer.importState(new Map(this.model.namedParameters()), c.optimizer);
+    this.state = c.trainer;
+    defaultGenerator.setState(c.trainer.generator);
+    this.scaler.setState(c.trainer.scaler);
+  }
+}

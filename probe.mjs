@@ -1,0 +1,18 @@
+import { loadSpamAssassin, dedupe, stratifiedSplit } from './dist/lib/data/corpus.js';
+import { WordPieceTokenizer } from './dist/lib/data/tokenizer.js';
+let t0 = performance.now();
+const c = await loadSpamAssassin();
+console.log('load', (performance.now()-t0).toFixed(0), c.examples.length, c.skipped.length);
+console.log('dupes', dedupe(c), c.examples.length, 'spam', c.examples.filter(e=>e.label===1).length);
+const s = stratifiedSplit(c.examples, 0);
+console.log(s.train.length, s.val.length, s.test.length);
+t0 = performance.now();
+const tok = await WordPieceTokenizer.train(s.train.map(e=>e.text), 8000);
+console.log('train tok', (performance.now()-t0).toFixed(0), tok.vocabSize, tok.fingerprint);
+t0 = performance.now();
+const ids = await tok.encode(s.train.map(e=>e.text), 256, 'head+tail');
+console.log('encode', (performance.now()-t0).toFixed(0), ids.slice(0,1)[0].slice(0,30));
+const lens = ids.map(x=>x.length).sort((a,b)=>a-b);
+console.log('median len', lens[lens.length>>1], 'p90', lens[Math.floor(lens.length*0.9)]);
+tok.save('/tmp/tok.json'); const t2 = WordPieceTokenizer.load('/tmp/tok.json'); console.log(t2.fingerprint, t2.vocabSize);
+console.log(s.train[3].text.slice(0,400));
