@@ -4,6 +4,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { backward } from '../autograd/engine.js';
 import { noGrad } from '../autograd/mode.js';
 import type { Batch, DataLoader } from '../data/loader.js';
 import type { EncoderClassifier } from '../nn/classifier.js';
@@ -128,7 +129,7 @@ export class Trainer {
       tidy(() => {
         const b = loader.collate(indices);
         const loss = crossEntropy(this.forward(b), b.labels);
-        this.scaler.scaleLoss(mul(loss, b.size / total)).backward();
+        backward(this.scaler.scaleLoss(mul(loss, b.size / total)));
         lossSum += loss.item() * b.size;
         tokens += b.tokenCount;
       });

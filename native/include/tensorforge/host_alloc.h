@@ -3,6 +3,7 @@
 // Blocks are 64-byte aligned; large ones are also advised to use transparent huge pages.
 #pragma once
 #include <cstddef>
+#include <new>
 
 namespace tf::host {
 
@@ -10,5 +11,28 @@ void* alloc(size_t bytes);          // nullptr when out of memory
 void release(void* p, size_t bytes); // bytes as passed to alloc
 size_t cached_bytes();
 void empty_cache();                 // frees every cached block
+
+// A float scratch buffer from the cache, returned to it when it goes out of scope.
+class FloatBuffer {
+ public:
+  FloatBuffer() = default;
+  explicit FloatBuffer(size_t n) { resize(n); }
+  FloatBuffer(const FloatBuffer&) = delete;
+  FloatBuffer& operator=(const FloatBuffer&) = delete;
+  ~FloatBuffer() { release(p_, n_ * sizeof(float)); }
+  void resize(size_t n) {
+    release(p_, n_ * sizeof(float));
+    p_ = static_cast<float*>(alloc(n * sizeof(float)));
+    n_ = n;
+    if (!p_ && n) throw std::bad_alloc();
+  }
+  float* data() { return p_; }
+  bool empty() const { return n_ == 0; }
+  size_t size() const { return n_; }
+
+ private:
+  float* p_ = nullptr;
+  size_t n_ = 0;
+};
 
 }  // namespace tf::host

@@ -1,5 +1,7 @@
 // CPU elementwise kernels: dims coalesced, OpenMP over runs (or over chunks of one long run), a
 // typed float32 fast path, everything else through per-dtype loads in float (double for integers).
+#include <type_traits>
+#include "tensorforge/convert.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/scalar_math.h"
@@ -48,16 +50,40 @@ void map(OpCall& c, F f) {
   std::array<const View*, NI + 1> views;
   views[0] = &o;
   for (size_t k = 0; k < NI; ++k) views[k + 1] = &ins[k];
-  bool all_f32 = o.dtype == DType::f32;
-  for (size_t k = 0; k < NI; ++k) all_f32 = all_f32 && ins[k].dtype == DType::f32;
+  bool all_f32 = o.dtype == DType::f32, all_float = is_float(o.dtype);
+  for (size_t k = 0; k < NI; ++k) {
+    all_f32 = all_f32 && ins[k].dtype == DType::f32;
+    all_float = all_float && is_float(ins[k].dtype);
+  }
   for_runs_parallel(views, [&](const int64_t* off, int64_t n, const int64_t* st_) {
+    bool unit = st_[0] == 1;
+    for (size_t k = 0; k < NI; ++k) unit = unit && (st_[k + 1] == 1 || st_[k + 1] == 0);
+    if (!all_f32 && all_float && unit && std::is_same<T, float>::value) {
+      // mixed 16/32-bit floats: convert chunks to float32, compute, convert back
+      constexpr int64_t kChunk = 256;
+      float buf[NI][kChunk], y[kChunk];
+      for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+        int64_t m = std::min(kChunk, n - i0);
+        for (size_t k = 0; k < NI; ++k) {
+          if (st_[k + 1] == 0) std::fill(buf[k], buf[k] + m, ld<float>(ins[k], off[k + 1]));
+          else load_floats(ins[k].at(off[k + 1] + i0), ins[k].dtype, m, buf[k]);
+        }
+        for (int64_t i = 0; i < m; ++i) {
+          if constexpr (NI == 1) y[i] = static_cast<float>(f(buf[0][i]));
+          else if constexpr (NI == 2) y[i] = static_cast<float>(f(buf[0][i], buf[1][i]));
+          else y[i] = static_cast<float>(f(buf[0][i], buf[1][i], buf[2][i]));
+        }
+        store_floats(y, m, o.at(off[0] + i0), o.dtype);
+      }
+      return;
+    }
     if (all_f32) {
       float* y = o.ptr<float>() + off[0];
       const float* x[NI];
       for (size_t k = 0; k < NI; ++k) x[k] = ins[k].template ptr<float>() + off[k + 1];
-      bool unit = st_[0] == 1;
-      for (size_t k = 0; k < NI; ++k) unit = unit && st_[k + 1] == 1;
-      if (unit) {
+      bool dense = st_[0] == 1;
+      for (size_t k = 0; k < NI; ++k) dense = dense && st_[k + 1] == 1;
+      if (dense) {
         if constexpr (NI == 1) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i]));
         else if constexpr (NI == 2) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i], x[1][i]));
         else for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i], x[1][i], x[2][i]));

@@ -1,5 +1,7 @@
 // CPU Philox ops: the same stream as the reference (element i takes stream element i), split
 // across threads by index, so the result does not depend on the thread count.
+#include <algorithm>
+#include "tensorforge/convert.h"
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/philox.h"
@@ -31,27 +33,57 @@ void k_rand_normal(OpCall& c) {
   float mean = static_cast<float>(c.attrs[2]), sd = static_cast<float>(c.attrs[3]);
   fill(c.out[0], [=](uint64_t i) { return mean + sd * philox_normal(seed, off, i); });
 }
+// Stream words for elements [b, e): one Philox block serves four consecutive elements.
+template <class F>
+void each_word(uint64_t seed, uint64_t off, int64_t b, int64_t e, F f) {
+  int64_t i = b;
+  while (i < e) {
+    uint64_t idx = off + static_cast<uint64_t>(i);
+    Philox4 blk = philox4x32_10(idx >> 2, seed);
+    for (unsigned w = idx & 3; w < 4 && i < e; ++w, ++i) f(i, blk.v[w]);
+  }
+}
+
 void k_dropout(OpCall& c) {
   const View &x = c.in[0], &y = c.out[0], &m = c.out[1];
   float p = static_cast<float>(c.attrs[0]), scale = static_cast<float>(1.0 / (1.0 - c.attrs[0]));
   uint64_t seed = u64(c.attrs[1]), off = u64(c.attrs[2]);
-  bool fast = x.dtype == DType::f32 && x.contiguous() && y.contiguous();
+  bool fast = x.contiguous() && y.contiguous() && is_float(x.dtype);
   parallel_for(x.numel(), 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      bool keep = philox_uniform(seed, off, static_cast<uint64_t>(i)) >= p;
-      m.ptr<uint8_t>()[i] = keep;
-      if (fast) y.ptr<float>()[i] = keep ? x.ptr<float>()[i] * scale : 0.0f;
-      else y.set(y.offset_of(i), keep ? static_cast<float>(x.get(x.offset_of(i))) * scale : 0.0f);
+    uint8_t* mask = m.ptr<uint8_t>();
+    each_word(seed, off, b, e, [&](int64_t i, uint32_t w) { mask[i] = static_cast<float>(w >> 8) * (1.0f / 16777216.0f) >= p; });
+    if (!fast) {
+      for (int64_t i = b; i < e; ++i) y.set(y.offset_of(i), mask[i] ? static_cast<float>(x.get(x.offset_of(i))) * scale : 0.0f);
+      return;
+    }
+    constexpr int64_t kChunk = 512;
+    float buf[kChunk];
+    for (int64_t i0 = b; i0 < e; i0 += kChunk) {
+      int64_t n = std::min(kChunk, e - i0);
+      load_floats(x.at(i0), x.dtype, n, buf);
+      for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
+      store_floats(buf, n, y.at(i0), y.dtype);
     }
   });
 }
 void k_dropout_backward(OpCall& c) {
   const View &g = c.in[0], &m = c.in[1], &o = c.out[0];
   float scale = static_cast<float>(1.0 / (1.0 - c.attrs[0]));
+  bool fast = g.contiguous() && m.contiguous() && o.contiguous() && is_float(g.dtype);
   parallel_for(g.numel(), 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      bool keep = m.get(m.offset_of(i)) != 0;
-      o.set(o.offset_of(i), keep ? static_cast<float>(g.get(g.offset_of(i))) * scale : 0.0f);
+    if (!fast) {
+      for (int64_t i = b; i < e; ++i)
+        o.set(o.offset_of(i), m.get(m.offset_of(i)) != 0 ? static_cast<float>(g.get(g.offset_of(i))) * scale : 0.0f);
+      return;
+    }
+    constexpr int64_t kChunk = 512;
+    float buf[kChunk];
+    const uint8_t* mask = m.ptr<uint8_t>();
+    for (int64_t i0 = b; i0 < e; i0 += kChunk) {
+      int64_t n = std::min(kChunk, e - i0);
+      load_floats(g.at(i0), g.dtype, n, buf);
+      for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
+      store_floats(buf, n, o.at(i0), o.dtype);
     }
   });
 }

@@ -3,6 +3,7 @@
 // leading axes of a contiguous tensor (bias gradients) add whole rows instead.
 #include <cmath>
 #include <vector>
+#include "tensorforge/convert.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/reduce_plan.h"
@@ -46,23 +47,24 @@ void each_group(OpCall& c, F f) {  // f(values, n) -> double
   });
 }
 
-// Sum over leading axes when the kept axes form one unit-stride float32 run: add rows.
+// Sum over leading axes when the kept axes form one unit-stride run of floats: add rows.
 bool sum_rows(OpCall& c, double scale) {
   ReducePlan p = reduce_plan(c);
   const View& x = c.in[0];
   Coalesced<1> kept = coalesce<1>({&p.kept});
-  if (x.dtype != DType::f32 || kept.rank != 1 || kept.strides[0][0] != 1 || p.inner() < 2 || !c.out[0].contiguous() ||
-      c.out[0].dtype != DType::f32)
+  if (!is_float(x.dtype) || kept.rank != 1 || kept.strides[0][0] != 1 || p.inner() < 2 || !c.out[0].contiguous())
     return false;
   int64_t cols = p.outer(), rows = p.inner();
-  float* out = c.out[0].ptr<float>();
+  const View& o = c.out[0];
   parallel_for(cols, rows, [&](int64_t b, int64_t e) {
     std::vector<double> acc(static_cast<size_t>(e - b), 0.0);
+    std::vector<float> row(static_cast<size_t>(e - b)), res(static_cast<size_t>(e - b));
     for (int64_t r = 0; r < rows; ++r) {
-      const float* row = x.ptr<float>() + p.red.offset_of(r);
-      for (int64_t j = b; j < e; ++j) acc[j - b] += row[j];
+      load_floats(x.at(p.red.offset_of(r) + b), x.dtype, e - b, row.data());
+      for (int64_t j = b; j < e; ++j) acc[j - b] += row[j - b];
     }
-    for (int64_t j = b; j < e; ++j) out[j] = static_cast<float>(acc[j - b] * scale);
+    for (int64_t j = b; j < e; ++j) res[j - b] = static_cast<float>(acc[j - b] * scale);
+    store_floats(res.data(), e - b, o.at(b), o.dtype);
   });
   return true;
 }

@@ -1,0 +1,58 @@
+// Sizes, masks and scratch buffers of one attention call, shared by the per-ISA kernel builds.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+#include "tensorforge/op.h"
+
+namespace tf::cpu {
+
+constexpr int64_t kBr = 32, kBc = 64;
+
+struct Problem {
+  int64_t B, H, Sq, Sk, D, Dv;
+  float scale;
+  bool causal;
+  const uint8_t* mask;  // [B, Sk] contiguous, 1 = padded key; or null
+  std::vector<uint8_t> mask_own;
+  Problem(const OpCall& c, size_t mask_index) {
+    const View &q = c.in[0], &k = c.in[1], &v = c.in[2];
+    B = q.shape[0]; H = q.shape[1]; Sq = q.shape[2]; Sk = k.shape[2]; D = q.shape[3]; Dv = v.shape[3];
+    scale = static_cast<float>(c.attrs[0]);
+    causal = c.attrs[1] != 0;
+    mask = nullptr;
+    if (c.in.size() > mask_index) {
+      const View& m = c.in[mask_index];
+      mask_own.resize(static_cast<size_t>(B * Sk));
+      for (int64_t i = 0; i < B * Sk; ++i) mask_own[i] = m.get(m.offset_of(i)) != 0;
+      mask = mask_own.data();
+    }
+  }
+};
+
+// Per-thread tiles: the scaled query block, transposed K and V tiles, scores, dP, accumulators.
+struct Scratch {
+  std::vector<float> buf;
+  float *q, *kt, *vt, *S, *dP, *acc, *m, *l;
+  Scratch(const Problem& p) : buf(static_cast<size_t>(kBr * p.D + kBc * (p.D + p.Dv) + 2 * kBr * kBc + kBr * p.Dv + 2 * kBr)) {
+    float* at = buf.data();
+    auto take = [&](int64_t n) { float* r = at; at += n; return r; };
+    q = take(kBr * p.D); kt = take(kBc * p.D); vt = take(kBc * p.Dv); S = take(kBr * kBc); dP = take(kBr * kBc);
+    acc = take(kBr * p.Dv); m = take(kBr); l = take(kBr);
+  }
+};
+
+namespace attn_base {
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+}
+namespace attn_avx2 {
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+}
+namespace attn_avx512 {
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+}
+
+}  // namespace tf::cpu
