@@ -3,10 +3,14 @@
 import { runBench } from '../bench/main.js';
 import { runGoldenFile, type ParityResult } from './parity/golden.js';
 import { runtimeInfo } from './runtime.js';
+import { predictCommand, trainCommand } from './cli/train.js';
 
 const USAGE = `usage: tensorforge <command> [options]
 
 commands:
+  train [options]      train a classifier (default: spam detection on SpamAssassin); --help for options
+  predict --run DIR [TEXT... | -]
+                       classify texts with a trained run
   info                 version, loaded addon variant, CPU features, threads, CUDA
   parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
   bench [gemm|all] [--threads N] [--min-time SECONDS]
@@ -57,9 +61,13 @@ function parity(files: string[]): number {
   return failed ? 1 : 0;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
+    case 'train':
+      return trainCommand(rest);
+    case 'predict':
+      return predictCommand(rest);
     case 'info':
       return info();
     case 'parity':
@@ -78,4 +86,12 @@ export function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`tensorforge: ${e.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -10,7 +10,8 @@ export interface NormalizeOptions {
   stem?: boolean;
 }
 
-const URL = /\b(?:https?:\/\/|ftp:\/\/|www\.)[^\s<>"')\]]+/gi;
+// a URL ends before trailing punctuation
+const URL = /\b(?:https?:\/\/|ftp:\/\/|www\.)[^\s<>"')\]]*[^\s<>"')\].,;:!?]/gi;
 const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
 const NUMBER = /\b\d+(?:[.,]\d+)*\b/g;
 const STOP = new Set(eng);

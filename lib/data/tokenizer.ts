@@ -72,7 +72,8 @@ export class WordPieceTokenizer {
   }
   /** A hash of the vocabulary, stored with a model so a mismatched tokenizer is caught. */
   get fingerprint(): string {
-    return createHash('sha256').update(JSON.stringify(this.tok.getVocab(true))).digest('hex').slice(0, 16);
+    const entries = Object.entries(this.tok.getVocab(true)).sort((a, b) => a[1] - b[1]);
+    return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
   }
 
   /** Token ids per text: [CLS] then the text's pieces, cut to maxLen (head, or head and tail). */

@@ -238,9 +238,9 @@ export class Trainer {
     } else {
       this.state.badEvals++;
     }
-    this.log({ type: 'eval', split: 'val', step: this.state.step, epoch: this.state.epoch, loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, perClass: m.perClass, improved });
+    this.log({ type: 'eval', split: 'val', step: this.state.step, epoch: this.state.epoch + 1, loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, perClass: m.perClass, improved });
     if (improved && this.opts.runDir) this.saveState(join(this.opts.runDir, 'best'), position);
-    this.hooks.onEvalEnd?.({ step: this.state.step, epoch: this.state.epoch, metrics: m, improved });
+    this.hooks.onEvalEnd?.({ step: this.state.step, epoch: this.state.epoch + 1, metrics: m, improved });
     return this.opts.patience != null && this.state.badEvals >= this.opts.patience;
   }
 
