@@ -2,7 +2,7 @@
 import './ops/methods.js';
 
 export { Tensor, type NestedArray, type GradFn } from './tensor/tensor.js';
-export { DTYPES, type DType } from './tensor/dtype.js';
+export { DTYPES, type DType, type HostArray } from './tensor/dtype.js';
 export { tensor, empty, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, randint } from './tensor/create.js';
 export type { CreateOptions, RandomOptions } from './tensor/create.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './tensor/random.js';
@@ -29,3 +29,17 @@ export { AdamW, type AdamWHyper } from './optim/adamw.js';
 export { SGD, type SGDHyper } from './optim/sgd.js';
 export { Optimizer, type ParamGroup } from './optim/optimizer.js';
 export { runGoldenFile, compareTensors, type ParityResult, type TensorCheck } from './parity/golden.js';
+export { autocast, autocastDtype } from './ops/autocast.js';
+export { learningRate, type ScheduleOptions, type ScheduleKind } from './optim/schedule.js';
+export { clipGradNorm } from './optim/clip.js';
+export { parseEmail, type ParsedEmail } from './data/email.js';
+export { normalizeText, type NormalizeOptions } from './data/normalize.js';
+export { loadSpamAssassin, loadUserData, dedupe, stratifiedSplit, splitManifest, type Corpus, type Example, type Split } from './data/corpus.js';
+export { WordPieceTokenizer, type Truncation } from './data/tokenizer.js';
+export { DataLoader, type Batch, type LoaderOptions } from './data/loader.js';
+export { Trainer, type TrainerOptions, type TrainerHooks, type StepInfo, type FitResult, type Precision } from './train/trainer.js';
+export { GradScaler } from './train/grad_scaler.js';
+export { classificationMetrics, type Metrics } from './train/metrics.js';
+export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+export { runJob, DEFAULT_CONFIG, type JobConfig, type JobSummary } from './train/job.js';
+export { TrainedClassifier, type Prediction } from './train/run.js';

@@ -98,7 +98,7 @@ export function parseTrainArgs(args: string[]): JobConfig {
     }
     const text = inline ?? args[++i];
     if (text === undefined) throw new Error(`train: --${name} needs a value`);
-    flags[key] = text === 'null' ? null : typeof def === 'boolean' ? parseBool(text, name) : typeof def === 'string' ? text : Number(text);
+    flags[key] = text === 'null' ? null : typeof def === 'boolean' ? parseBool(text, name) : typeof def === 'string' ? text : parseNumber(text, key);
   }
   if (configFile) {
     let raw: unknown;
@@ -112,6 +112,12 @@ export function parseTrainArgs(args: string[]): JobConfig {
   }
   assign(cfg, flags, 'train');
   return cfg;
+}
+
+function parseNumber(s: string, key: string): number {
+  const n = Number(s);
+  if (!s.trim() || Number.isNaN(n)) throw new Error(`train: ${key} must be a number, got ${s}`);
+  return n;
 }
 
 function parseBool(s: string, name: string): boolean {

@@ -1,0 +1,76 @@
+// `tensorforge train` / `predict` end to end on a slice of the real corpus, and their errors.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../lib/native.js';
+import { OPTIONS } from '../lib/cli/options.js';
+
+const cli = join(packageRoot, 'dist', 'lib', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'tf-cli-'));
+const run = (args: string[], input?: string) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input, cwd: dir });
+const SMALL = ['--limit', '400', '--epochs', '1', '--d-model', '32', '--n-head', '2', '--dim-feedforward', '64', '--layers', '1', '--max-len', '32', '--vocab-size', '500', '--progress', 'false'];
+
+describe('tensorforge train', () => {
+  const out = join(dir, 'run');
+  it('trains, evaluates on the test split and writes the run folder', () => {
+    const r = run(['train', ...SMALL, '--out', out]);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    for (const f of ['model.safetensors', 'tokenizer.json', 'config.json', 'manifest.json', 'metrics.jsonl', 'curves.svg', 'summary.json', 'best/model.safetensors', 'checkpoint/trainer.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(Object.keys(s.test)).toEqual(expect.arrayContaining(['accuracy', 'precision', 'recall', 'f1']));
+    expect(s.test.accuracy).toBeGreaterThan(0);
+    expect(s.train_seconds).toBeGreaterThan(0);
+    expect(s.tokens_per_second).toBeGreaterThan(0);
+    expect(s.device).toBe('cpu');
+    expect(['fp32', 'bf16']).toContain(s.precision);
+    expect(r.stdout).toMatch(/test accuracy\s+\d+\.\d+%/);
+    expect(r.stdout).toMatch(/confusion/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.counts.train + manifest.counts.val + manifest.counts.test).toBe(s.examples.train + s.examples.val + s.examples.test);
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+  it('predict classifies texts from arguments and from stdin', () => {
+    const a = run(['predict', '--run', out, 'Meeting notes for tomorrow', 'CLICK HERE to WIN $1000000 FREE!!!']);
+    expect(a.status, a.stderr).toBe(0);
+    const lines = a.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^(ham|spam)\t[01]\.\d{4}\t/);
+    const b = run(['predict', '--run', out, '-'], 'first text\nsecond text\n');
+    expect(b.stdout.trim().split('\n')).toHaveLength(2);
+  });
+  it('never overwrites a finished run, and rejects a tokenizer that does not match', () => {
+    const before = readFileSync(join(out, 'model.safetensors'));
+    const again = run(['train', ...SMALL, '--out', out]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already holds a finished run/);
+    expect(readFileSync(join(out, 'model.safetensors'))).toEqual(before);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    cfg.tokenizer.fingerprint = 'deadbeef';
+    writeFileSync(join(out, 'config.json'), JSON.stringify(cfg));
+    const p = run(['predict', '--run', out, 'hello']);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/tokenizer .* does not match the model/);
+  });
+  it('reports unknown options, wrong types and bad config files', () => {
+    expect(run(['train', '--epochz', '2']).stderr).toMatch(/unknown option --epochz/);
+    expect(run(['train', '--epochs', 'two']).stderr).toMatch(/epochs must be a number/);
+    expect(run(['train', '--epochs', '1.5']).stderr).toMatch(/epochs must be an integer/);
+    expect(run(['train', '--precision', 'fp8']).stderr).toMatch(/precision must be one of auto, fp32, bf16, fp16/);
+    const cfg = join(dir, 'cfg.json');
+    writeFileSync(cfg, JSON.stringify({ epochs: 1, learningRate: 3 }));
+    expect(run(['train', '--config', cfg]).stderr).toMatch(/unknown option learningRate/);
+    writeFileSync(cfg, JSON.stringify({ dModel: '128' }));
+    expect(run(['train', '--config', cfg]).stderr).toMatch(/dModel must be a number/);
+    writeFileSync(cfg, '{ not json');
+    expect(run(['train', '--config', cfg]).stderr).toMatch(/cannot read config/);
+  });
+  it('--help lists every option', () => {
+    const h = run(['train', '--help']);
+    expect(h.status).toBe(0);
+    for (const k of Object.keys(OPTIONS)) expect(h.stdout).toContain(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  });
+});
