@@ -11,8 +11,9 @@ type Row = Record<string, unknown> & { w: string };
 function lines(out: string): Row[] {
   return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
 }
-const key = (r: Row) => `${r.w} ${JSON.stringify(r.n ?? r.shape ?? '')}`;
-const figure = (r: Row) => (typeof r.gflops === 'number' ? r.gflops : typeof r.tokens_per_s === 'number' ? r.tokens_per_s : NaN);
+const key = (r: Row) => [r.w, JSON.stringify(r.n ?? r.shape ?? ''), r.dtype ?? '', r.batch ?? ''].join(' ').trim();
+// higher is better: GFLOP/s, tokens/s, or runs per second from ms
+const figure = (r: Row) => (typeof r.gflops === 'number' ? r.gflops : typeof r.tokens_per_s === 'number' ? r.tokens_per_s : typeof r.ms === 'number' ? 1000 / r.ms : NaN);
 
 export function compare(workloads: string[], threads: number): number {
   const ours = spawnSync(process.execPath, [join(packageRoot, 'dist', 'lib', 'cli.js'), 'bench', ...workloads, '--threads', String(threads)], { encoding: 'utf8' });

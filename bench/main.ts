@@ -1,8 +1,14 @@
-// npm run bench -- [gemm|all] [--threads N] [--min-time SECONDS]: one JSON line per figure (see ../shared/peers/README.md).
+// npm run bench -- [gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]: one JSON line per figure (see ../shared/peers/README.md).
 import { setThreads } from '../lib/index.js';
 import { benchGemm } from './gemm.js';
+import { benchAttention, benchInference, benchTrainStep } from './workloads.js';
 
-const WORKLOADS: Record<string, (threads: number, minTime: number) => void> = { gemm: benchGemm };
+const WORKLOADS: Record<string, (threads: number, minTime: number) => void> = {
+  gemm: benchGemm,
+  attention: benchAttention,
+  train_step: benchTrainStep,
+  inference: benchInference,
+};
 
 export function runBench(args: string[]): number {
   let threads = 2, minTime = 1.0;

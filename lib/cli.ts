@@ -13,7 +13,7 @@ commands:
                        classify texts with a trained run
   info                 version, loaded addon variant, CPU features, threads, CUDA
   parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
-  bench [gemm|all] [--threads N] [--min-time SECONDS]
+  bench [gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]
                        benchmarks as JSON lines
   help                 this text
 `;

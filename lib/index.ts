@@ -35,7 +35,7 @@ export { clipGradNorm } from './optim/clip.js';
 export { parseEmail, type ParsedEmail } from './data/email.js';
 export { normalizeText, type NormalizeOptions } from './data/normalize.js';
 export { loadSpamAssassin, loadUserData, dedupe, stratifiedSplit, splitManifest, type Corpus, type Example, type Split } from './data/corpus.js';
-export { WordPieceTokenizer, type Truncation } from './data/tokenizer.js';
+export { SubwordTokenizer, type Truncation } from './data/tokenizer.js';
 export { DataLoader, type Batch, type LoaderOptions } from './data/loader.js';
 export { Trainer, type TrainerOptions, type TrainerHooks, type StepInfo, type FitResult, type Precision } from './train/trainer.js';
 export { GradScaler } from './train/grad_scaler.js';

@@ -18,7 +18,7 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   limit: { help: 'use only the first N examples (quick runs)', nullable: true, integer: true, min: 10 },
   stopwords: { help: 'remove English stop words' },
   stem: { help: 'Porter-stem words' },
-  vocabSize: { help: 'WordPiece vocabulary size (trained on the training split)', integer: true, min: 100 },
+  vocabSize: { help: 'BPE vocabulary size (trained on the training split)', integer: true, min: 100 },
   maxLen: { help: 'tokens per example, [CLS] included', integer: true, min: 2 },
   truncation: { help: 'keep the head, or head and tail, of long texts', choices: ['head', 'head+tail'] },
   dModel: { help: 'model width', integer: true, min: 1 },

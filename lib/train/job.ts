@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dedupe, loadSpamAssassin, loadUserData, splitManifest, stratifiedSplit, type Corpus } from '../data/corpus.js';
 import { DataLoader } from '../data/loader.js';
-import { WordPieceTokenizer, type Truncation } from '../data/tokenizer.js';
+import { SubwordTokenizer, type Truncation } from '../data/tokenizer.js';
 import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { EncoderClassifier, type EncoderClassifierConfig } from '../nn/classifier.js';
@@ -146,7 +146,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   for (const s of corpus.skipped.slice(0, 5)) log(`  skipped ${s.id}: ${s.reason}`);
   writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
 
-  const tokenizer = await WordPieceTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
+  const tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
   tokenizer.save(join(c.out, 'tokenizer.json'));
   const encode = async (xs: typeof split.train) => tokenizer.encode(xs.map((e) => e.text), c.maxLen, c.truncation);
   const [trainIds, valIds, testIds] = [await encode(split.train), await encode(split.val), await encode(split.test)];

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader } from '../data/loader.js';
 import { normalizeText } from '../data/normalize.js';
-import { WordPieceTokenizer } from '../data/tokenizer.js';
+import { SubwordTokenizer } from '../data/tokenizer.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { noGrad } from '../autograd/mode.js';
 import { EncoderClassifier, type EncoderClassifierConfig } from '../nn/classifier.js';
@@ -25,7 +25,7 @@ interface RunConfig {
 }
 
 export class TrainedClassifier {
-  private constructor(readonly config: RunConfig, readonly tokenizer: WordPieceTokenizer, readonly model: EncoderClassifier) {}
+  private constructor(readonly config: RunConfig, readonly tokenizer: SubwordTokenizer, readonly model: EncoderClassifier) {}
 
   static load(dir: string): TrainedClassifier {
     for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) {
@@ -37,7 +37,7 @@ export class TrainedClassifier {
     } catch (e) {
       throw new Error(`predict: ${dir}/config.json is corrupt: ${(e as Error).message}`);
     }
-    const tokenizer = WordPieceTokenizer.load(join(dir, 'tokenizer.json'));
+    const tokenizer = SubwordTokenizer.load(join(dir, 'tokenizer.json'));
     if (tokenizer.fingerprint !== config.tokenizer?.fingerprint) {
       throw new Error(`predict: the tokenizer in ${dir} does not match the model (vocabulary ${tokenizer.fingerprint}, model trained with ${config.tokenizer?.fingerprint})`);
     }
