@@ -33,6 +33,15 @@ describe('tensorforge train', () => {
     expect(manifest.counts.train + manifest.counts.val + manifest.counts.test).toBe(s.examples.train + s.examples.val + s.examples.test);
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg/);
   });
+  it('same seed, same result: a second run writes the same tokenizer and weights, byte for byte', () => {
+    const again = join(dir, 'run-again');
+    const r = run(['train', ...SMALL, '--out', again]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(again, 'tokenizer.json'))).toEqual(readFileSync(join(out, 'tokenizer.json')));
+    expect(readFileSync(join(again, 'model.safetensors'))).toEqual(readFileSync(join(out, 'model.safetensors')));
+    const a = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), b = JSON.parse(readFileSync(join(again, 'summary.json'), 'utf8'));
+    expect(b.test).toEqual(a.test);
+  });
   it('predict classifies texts from arguments and from stdin', () => {
     const a = run(['predict', '--run', out, 'Meeting notes for tomorrow', 'CLICK HERE to WIN $1000000 FREE!!!']);
     expect(a.status, a.stderr).toBe(0);

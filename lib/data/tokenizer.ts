@@ -1,33 +1,51 @@
-// A BPE (byte-pair encoding) tokenizer trained with Hugging Face's `tokenizers` package on the
-// training split only. BPE rather than WordPiece because the package's WordPiece trainer is not
-// deterministic (huggingface/tokenizers#1794: `##` pieces get ids in hash-map order, which breaks
-// ties between merges differently from run to run), and the same seed must give the same run.
+// A WordPiece tokenizer whose vocabulary is learned on the training split only with Hugging Face's
+// `tokenizers`. The package's WordPiece trainer is not deterministic (huggingface/tokenizers#1794:
+// its '##' pieces get ids in hash-map order, which breaks ties between merges differently from run
+// to run), so the vocabulary is learned with its BPE trainer, which is, on words marked with a
+// leading '▁' (SentencePiece style), and then converted the way WordPiece::from_bpe does it: a
+// piece that starts a word keeps its letters, any other piece gets the '##' prefix. Encoding is
+// WordPiece's greedy longest match, words over 100 characters (encoded junk) become one [UNK].
 // The package trains from files and with its default vocabulary size, so tensorforge writes the
-// texts to a temporary file, trains, keeps the alphabet and the first merges up to `vocabSize`
-// (merges are learned most frequent first, each builds on earlier ones), and adds [PAD]=0,
-// [UNK]=1, [CLS]=2.
+// texts to a temporary file, trains, and keeps the alphabet and the first merges (learned most
+// frequent first) up to `vocabSize`, after [PAD]=0, [UNK]=1, [CLS]=2.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { BPE, bertNormalizer, bertPreTokenizer, Tokenizer } from 'tokenizers';
+import {
+  BPE, bertNormalizer, bertPreTokenizer, metaspacePreTokenizer, punctuationPreTokenizer, sequencePreTokenizer, Tokenizer, WordPiece,
+} from 'tokenizers';
 
 export const SPECIAL = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]' } as const;
 export type Truncation = 'head' | 'head+tail';
 
 /** Characters of a text looked at, at most: enough for any max length, bounded for speed. */
 const MAX_CHARS = 16384;
+const WORD_START = '\u2581';
 
-function configure(tok: Tokenizer): Tokenizer {
-  tok.setNormalizer(bertNormalizer({ lowercase: true, cleanText: true, stripAccents: true, handleChineseChars: true }));
-  tok.setPreTokenizer(bertPreTokenizer());
-  return tok;
+function normalizer() {
+  return bertNormalizer({ lowercase: true, cleanText: true, stripAccents: true, handleChineseChars: true });
 }
 
-interface BpeModelJson {
-  vocab: Record<string, number>;
-  merges: unknown[];
-  unk_token: string | null;
+/** The first vocabSize - 3 pieces learned by a BPE trainer, as WordPiece tokens. */
+function learnPieces(file: string, count: number): string[] {
+  const bpe = new Tokenizer(BPE.empty());
+  bpe.setNormalizer(normalizer());
+  bpe.setPreTokenizer(sequencePreTokenizer([punctuationPreTokenizer('isolated'), metaspacePreTokenizer(WORD_START, 'always', true)]));
+  bpe.train([file]);
+  const learned = Object.entries(bpe.getVocab()).sort((a, b) => a[1] - b[1]).map(([w]) => w);
+  const pieces = new Set<string>();
+  // every character, as a word start and inside a word, so any word can be spelled
+  for (const w of learned) {
+    const c = w.replace(WORD_START, '');
+    if ([...c].length === 1) pieces.add(c).add(`##${c}`);
+  }
+  for (const w of learned) {
+    if (pieces.size >= count) break;
+    const piece = w.startsWith(WORD_START) ? w.slice(1) : `##${w}`;
+    if (piece && piece !== '##') pieces.add(piece);
+  }
+  return [...pieces].slice(0, count);
 }
 
 export class SubwordTokenizer {
@@ -39,19 +57,12 @@ export class SubwordTokenizer {
     try {
       const file = join(dir, 'train.txt');
       writeFileSync(file, texts.map((t) => t.slice(0, MAX_CHARS).replace(/\s+/g, ' ')).join('\n'));
-      const trainer = configure(new Tokenizer(BPE.empty()));
-      trainer.train([file]);
-      const trained = join(dir, 'trained.json');
-      trainer.save(trained, false);
-      const json = JSON.parse(readFileSync(trained, 'utf8')) as { model: BpeModelJson; added_tokens: unknown[] };
-      const learned = Object.entries(json.model.vocab).sort((a, b) => a[1] - b[1]).map(([w]) => w);
-      const alphabet = learned.length - json.model.merges.length;
       const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls];
-      const keep = Math.max(alphabet, Math.min(learned.length, vocabSize - specials.length));
-      json.model.vocab = Object.fromEntries([...specials, ...learned.slice(0, keep)].map((w, i) => [w, i]));
-      json.model.merges = json.model.merges.slice(0, keep - alphabet);
-      json.model.unk_token = SPECIAL.unk;
-      const tok = Tokenizer.fromString(JSON.stringify(json));
+      const words = [...specials, ...learnPieces(file, vocabSize - specials.length)];
+      const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
+      const tok = new Tokenizer(WordPiece.init(vocab, { unkToken: SPECIAL.unk, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
+      tok.setNormalizer(normalizer());
+      tok.setPreTokenizer(bertPreTokenizer());
       tok.addSpecialTokens(specials);
       const path = join(dir, 'tokenizer.json');
       tok.save(path, false);
