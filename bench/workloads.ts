@@ -2,6 +2,7 @@
 // attention forward and forward+backward, and float32 inference at batch 1 and 32.
 import { autocast, backward, crossEntropy, EncoderClassifier, AdamW, manualSeed, randint, randn, scaledDotProductAttention, sum, tidy, noGrad } from '../lib/index.js';
 import { emit, timeit } from './timing.js';
+import { profileReport, profileStep, profiling } from '../lib/profile.js';
 
 /** The W2 model: 4 pre-norm GELU layers, d 256, 8 heads, ff 1024, vocab 8192, 128 positions. */
 function encoder(): EncoderClassifier {
@@ -17,6 +18,7 @@ export function benchTrainStep(threads: number, minTime: number): void {
     const tokens = randint(0, 8192, [B, S]), labels = randint(0, 2, [B]);
     const step = () =>
       tidy(() => {
+        profileStep();
         const logits = autocast(dtype === 'bf16' ? 'bfloat16' : null, () => m.forward(tokens));
         backward(crossEntropy(logits, labels));
         opt.step();
@@ -24,6 +26,7 @@ export function benchTrainStep(threads: number, minTime: number): void {
       });
     const t = timeit(step, Math.max(minTime, 4 * Math.min(1, minTime)));
     emit({ w: 'train_step', dtype, ms: t * 1e3, tokens_per_s: (B * S) / t }, threads);
+    if (profiling()) console.error(`train_step ${dtype}\n${profileReport()}\n`);
   }
 }
 

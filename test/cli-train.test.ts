@@ -42,6 +42,14 @@ describe('tensorforge train', () => {
     const a = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), b = JSON.parse(readFileSync(join(again, 'summary.json'), 'utf8'));
     expect(b.test).toEqual(a.test);
   });
+  it('TENSORFORGE_PROFILE=1 prints time per op kind and per layer, forward and backward', () => {
+    const r = spawnSync(process.execPath, [cli, 'train', ...SMALL, '--out', join(dir, 'run-profiled')], { encoding: 'utf8', cwd: dir, env: { ...process.env, TENSORFORGE_PROFILE: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/native time per step: \d+\.\d+ ms over \d+ step/);
+    expect(r.stdout).toMatch(/^linear\s+\d+\.\d+/m);
+    expect(r.stdout).toMatch(/^layers\.0 \(backward\)\s+\d+\.\d+/m);
+    expect(r.stdout).toMatch(/^layers\.0\s+\d+\.\d+/m);
+  });
   it('predict classifies texts from arguments and from stdin', () => {
     const a = run(['predict', '--run', out, 'Meeting notes for tomorrow', 'CLICK HERE to WIN $1000000 FREE!!!']);
     expect(a.status, a.stderr).toBe(0);

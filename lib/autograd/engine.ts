@@ -6,6 +6,7 @@ import { keep } from '../tensor/memory.js';
 import { ones } from '../tensor/create.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { noGrad } from './mode.js';
+import { profileScope } from '../profile.js';
 import { add, cast } from '../ops/elementwise.js';
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -59,7 +60,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
         accumulateLeaf(t, g);
         continue;
       }
-      const inputGrads = t.gradFn.backward(g);
+      const fn = t.gradFn;
+      const inputGrads = fn.scope ? profileScope(`${fn.scope} (backward)`, () => fn.backward(g!)) : fn.backward(g);
       t.gradFn.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!input?.requiresGrad || !gi) return;

@@ -12,6 +12,7 @@ import { shapeStr, type Tensor } from '../tensor/tensor.js';
 import { SeedEncoderLayer, TransformerEncoderLayer, LayerList, type EncoderLayer } from './encoder.js';
 import { Embedding, LayerNorm, Linear } from './layers.js';
 import { Module } from './module.js';
+import { profileScope } from '../profile.js';
 
 export interface EncoderClassifierConfig {
   vocabSize: number;
@@ -87,9 +88,9 @@ export class EncoderClassifier extends Module {
     const S = tokens.shape[1]!;
     if (S > this.config.maxLen) throw new RangeError(`EncoderClassifier: sequence length ${S} is above maxLen ${this.config.maxLen}`);
     const positions = this.pos ? this.pos.forward(arange(S)) : slice(this.table!, 0, 0, S);
-    let h = add(this.tok.forward(tokens), positions);
-    for (const layer of this.layers) h = layer.forward(h, { keyPaddingMask });
-    if (this.norm) h = this.norm.forward(h);
+    let h = profileScope('embeddings', () => add(this.tok.forward(tokens), positions));
+    this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => layer.forward(h, { keyPaddingMask }))));
+    if (this.norm) h = profileScope('norm', () => this.norm!.forward(h));
     const pooled =
       this.config.pooling === 'first'
         ? squeeze(slice(h, 1, 0, 1), 1)

@@ -4,17 +4,26 @@ import { native } from '../native.js';
 import { backendId } from '../tensor/backend.js';
 import { DTYPES } from '../tensor/dtype.js';
 import { Tensor, type GradFn } from '../tensor/tensor.js';
+import { currentScope, profiling, recordOp } from '../profile.js';
+
+function call(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[] | null, attrs: readonly number[]) {
+  const descs = inputs.map((t) => t.desc(op));
+  const outDescs = outputs ? outputs.map((t) => t.desc(op)) : null;
+  if (!profiling()) return native.run(op, backendId(), descs, outDescs, attrs as number[]);
+  const t0 = performance.now();
+  const r = native.run(op, backendId(), descs, outDescs, attrs as number[]);
+  recordOp(op, performance.now() - t0);
+  return r;
+}
 
 /** Runs `op` on the current backend and wraps its new outputs. */
 export function run(op: string, inputs: readonly Tensor[], attrs: readonly number[] = []): Tensor[] {
-  const descs = inputs.map((t) => t.desc(op));
-  const outs = native.run(op, backendId(), descs, null, attrs as number[]);
-  return outs.map(([storage, shape, dtype]) => Tensor.fromStorage(storage, DTYPES[dtype]!, shape));
+  return call(op, inputs, null, attrs).map(([storage, shape, dtype]) => Tensor.fromStorage(storage, DTYPES[dtype]!, shape));
 }
 
 /** Runs `op` writing into caller-provided outputs (in-place updates, writes into views). */
 export function runInto(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: readonly number[] = []): void {
-  native.run(op, backendId(), inputs.map((t) => t.desc(op)), outputs.map((t) => t.desc(op)), attrs as number[]);
+  call(op, inputs, outputs, attrs);
 }
 
 export function run1(op: string, inputs: readonly Tensor[], attrs: readonly number[] = []): Tensor {
@@ -31,6 +40,6 @@ export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boole
  * gradient per input (null where none). Does nothing when no input needs a gradient.
  */
 export function record(name: string, inputs: readonly (Tensor | null)[], out: Tensor, backward: GradFn['backward']): Tensor {
-  if (needsGrad(inputs)) out.setGradFn({ name, inputs, backward });
+  if (needsGrad(inputs)) out.setGradFn({ name, inputs, backward, scope: profiling() ? currentScope() : undefined });
   return out;
 }

@@ -12,6 +12,8 @@ export interface GradFn {
   readonly name: string;
   readonly inputs: readonly (Tensor | null)[];
   backward(grad: Tensor): (Tensor | null | undefined)[];
+  /** the profile scope the op ran in (TENSORFORGE_PROFILE=1), so its backward counts there too */
+  readonly scope?: string;
 }
 
 export type NestedArray = number | NestedArray[];

@@ -18,6 +18,7 @@ import { learningRate, type ScheduleOptions } from '../optim/schedule.js';
 import { tidy } from '../tensor/memory.js';
 import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { profileReport, profileStep, profiling } from '../profile.js';
 import { GradScaler, type GradScalerState } from './grad_scaler.js';
 import { classificationMetrics, type Metrics } from './metrics.js';
 
@@ -191,6 +192,7 @@ export class Trainer {
         const group = plan.slice(this.state.nextBatch, this.state.nextBatch + k);
         const t0 = process.hrtime.bigint();
         const r = this.step(group, train);
+        profileStep();
         const dt = Number(process.hrtime.bigint() - t0) / 1e9;
         this.state.nextBatch += group.length;
         this.state.step++;
@@ -216,6 +218,7 @@ export class Trainer {
       if (this.opts.runDir) this.saveState(join(this.opts.runDir, 'checkpoint'), { epoch: this.state.epoch + 1, nextBatch: 0 });
     }
     bar?.stop();
+    if (profiling()) console.log(profileReport());
     return {
       steps: this.state.step,
       epochs: this.state.epoch,
