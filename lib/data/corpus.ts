@@ -62,15 +62,12 @@ function addText(c: Corpus, id: string, raw: string, label: number, opts: Normal
   else c.examples.push({ id, text, label });
 }
 
-function labelIndex(c: Corpus, label: unknown, known: string[] | undefined): number | string {
+/** The class id of a row's label, or why the row is skipped. */
+function labelIndex(labels: readonly string[], label: unknown): number | string {
   const name = String(label ?? '').trim();
   if (!name) return 'missing label';
-  let i = c.labels.indexOf(name);
-  if (i < 0) {
-    if (known) return `unknown label ${JSON.stringify(name)} (expected one of ${known.join(', ')})`;
-    i = c.labels.push(name) - 1;
-  }
-  return i;
+  const i = labels.indexOf(name);
+  return i >= 0 ? i : `unknown label ${JSON.stringify(name)} (expected one of ${labels.join(', ')})`;
 }
 
 /**
@@ -131,7 +128,7 @@ export async function loadUserData(path: string, opts: LoadOptions & { labels?: 
       c.skipped.push({ id: r.id, reason: 'missing text' });
       continue;
     }
-    const li = labelIndex(c, r.label, c.labels);
+    const li = labelIndex(c.labels, r.label);
     if (typeof li === 'string') c.skipped.push({ id: r.id, reason: li });
     else addText(c, r.id, r.text, li, opts);
   }
