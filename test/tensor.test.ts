@@ -1,4 +1,5 @@
 // Tensors: creation, dtypes and rounding, views, memory ownership and scopes, printing.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import * as tf from '../lib/index.js';
 import { native } from '../lib/native.js';
@@ -171,6 +172,23 @@ describe('memory', () => {
     });
     expect(native.hostCache()).toBeGreaterThan(0);
     expect(native.hostCache(true)).toBe(0);
+  });
+});
+
+describe('garbage collection', () => {
+  it('a tensor dropped without dispose() is freed by its finalizer (the safety net)', () => {
+    const script = `
+      const tf = await import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)});
+      const { native } = await import(${JSON.stringify(new URL('../dist/lib/native.js', import.meta.url).href)});
+      native.hostCache(true);
+      (() => { for (let i = 0; i < 8; i++) tf.zeros([1 << 18]); })();
+      for (let i = 0; i < 5 && native.hostCache() === 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      console.log(native.hostCache());
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // the buffers went back to the host cache without anyone calling dispose()
+    expect(Number(r.stdout.trim())).toBeGreaterThanOrEqual(1 << 20);
   });
 });
 
