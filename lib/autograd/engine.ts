@@ -4,7 +4,7 @@
 import { run1, runInto } from '../ops/dispatch.js';
 import { keep } from '../tensor/memory.js';
 import { ones } from '../tensor/create.js';
-import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { checkTensor, shapeStr, type Tensor } from '../tensor/tensor.js';
 import { noGrad } from './mode.js';
 import { profileScope } from '../profile.js';
 import { add, cast } from '../ops/elementwise.js';
@@ -27,8 +27,8 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+// g already has the leaf's dtype (backward() casts every gradient to its tensor's dtype)
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  if (g.dtype !== leaf.dtype) g = cast(g, leaf.dtype);
   if (leaf.grad === null || leaf.grad.isDisposed) {
     // a private contiguous copy: backward rules may hand one tensor to several inputs
     leaf.grad = keep(run1('copy', [g]));
@@ -39,8 +39,7 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
 
 /** Computes gradients of `root` with respect to every leaf that requires them. */
 export function backward(root: Tensor, grad?: Tensor): void {
-  if (!(root instanceof Tensor)) throw new TypeError('backward: root must be a Tensor');
-  root.assertAlive('backward');
+  checkTensor(root, 'backward', 'root');
   if (!root.requiresGrad) throw new Error('backward: tensor does not require grad and has no grad_fn');
   if (grad === undefined && root.size !== 1) {
     throw new Error(`backward: grad can be implicitly created only for one-element outputs, got ${shapeStr(root.shape)}`);
@@ -60,9 +59,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
         accumulateLeaf(t, g);
         continue;
       }
-      const fn = t.gradFn;
-      const inputGrads = fn.scope ? profileScope(`${fn.scope} (backward)`, () => fn.backward(g!)) : fn.backward(g);
-      t.gradFn.inputs.forEach((input, i) => {
+      const fn = t.gradFn, gt = g;
+      const inputGrads = fn.scope ? profileScope(`${fn.scope} (backward)`, () => fn.backward(gt)) : fn.backward(gt);
+      fn.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!input?.requiresGrad || !gi) return;
         const prev = grads.get(input);

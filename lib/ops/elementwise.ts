@@ -1,21 +1,15 @@
 // Elementwise ops with broadcasting, each with its backward rule beside it.
 import { DTYPE_ID, isFloatDType, type DType } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
+import { checkTensor, Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/create.js';
 import { sumTo } from './broadcast.js';
 import { record, run1 } from './dispatch.js';
 
 export type TensorLike = Tensor | number;
 
-function check(x: unknown, op: string, name = 'input'): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  x.assertAlive(op);
-  return x;
-}
-
 /** Casts (rounding to nearest even); differentiable between float dtypes. */
 export function cast(x: Tensor, dtype: DType): Tensor {
-  check(x, 'to');
+  checkTensor(x, 'to');
   if (x.dtype === dtype) return x;
   const out = run1('copy', [x], [DTYPE_ID[dtype]]);
   if (!isFloatDType(dtype)) return out;
@@ -33,10 +27,10 @@ function promote(a: DType, b: DType): DType {
 /** Two operands as tensors of one dtype; a number takes the tensor's dtype (float32 if fractional on an integer tensor). */
 export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError(`${op}: at least one operand must be a Tensor`);
-  const like = typeof a === 'number' ? check(b, op, 'other') : check(a, op);
+  const like = typeof a === 'number' ? checkTensor(b, op, 'other') : checkTensor(a, op);
   const scalar = (v: number) => full([], v, { dtype: isFloatDType(like.dtype) || Number.isInteger(v) ? like.dtype : 'float32' });
   const ta = typeof a === 'number' ? scalar(a) : like;
-  const tb = typeof b === 'number' ? scalar(b) : check(b, op, 'other');
+  const tb = typeof b === 'number' ? scalar(b) : checkTensor(b, op, 'other');
   const d = promote(ta.dtype, tb.dtype);
   return [cast(ta, d), cast(tb, d)];
 }
@@ -88,7 +82,7 @@ function splitGrad(g: Tensor, a: Tensor, b: Tensor, cmp: 'gt' | 'lt'): [Tensor, 
 }
 
 function unary(op: string, x: Tensor, grad: (x: Tensor, y: Tensor, g: Tensor) => Tensor): Tensor {
-  check(x, op);
+  checkTensor(x, op);
   const y = run1(op, [x]);
   return record(op, [x], y, (g) => [grad(x, y, g)]);
 }
@@ -100,7 +94,7 @@ export function abs(x: Tensor): Tensor {
   return unary('abs', x, (x, _y, g) => mul(g, sign(x)));
 }
 export function sign(x: Tensor): Tensor {
-  return run1('sign', [check(x, 'sign')]);
+  return run1('sign', [checkTensor(x, 'sign')]);
 }
 export function exp(x: Tensor): Tensor {
   return unary('exp', x, (_x, y, g) => mul(g, y));
@@ -132,7 +126,7 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** Clamps into [min, max]; either bound may be omitted. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
-  check(x, 'clamp');
+  checkTensor(x, 'clamp');
   const lo = min ?? -Infinity, hi = max ?? Infinity;
   const y = run1('clamp', [x], [lo, hi]);
   return record('clamp', [x], y, (g) => [run1('clamp_backward', [x, g], [lo, hi])]);
@@ -151,7 +145,7 @@ export const ge = (a: TensorLike, b: TensorLike) => compare('ge', a, b);
 
 /** cond ? a : b, elementwise with broadcasting; cond is a uint8 mask. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  check(cond, 'where', 'condition');
+  checkTensor(cond, 'where', 'condition');
   const [ta, tb] = operands(a, b, 'where');
   const out = run1('where', [cond, ta, tb]);
   return record('where', [ta, tb], out, (g) => {
@@ -165,8 +159,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** x with `value` where mask (uint8, broadcast to x) is non-zero. */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
-  check(x, 'masked_fill');
-  check(mask, 'masked_fill', 'mask');
+  checkTensor(x, 'masked_fill');
+  checkTensor(mask, 'masked_fill', 'mask');
   const out = run1('masked_fill', [x, mask], [value]);
   return record('masked_fill', [x], out, (g) => [run1('masked_fill', [g, mask], [0])]);
 }

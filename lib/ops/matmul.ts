@@ -1,14 +1,13 @@
 // matmul (PyTorch semantics: 1-D operands, broadcast batch dims) and linear, with backward rules.
-import { Tensor } from '../tensor/tensor.js';
+import { checkTensor, Tensor } from '../tensor/tensor.js';
 import { lowPrecision } from './autocast.js';
 import { sumTo } from './broadcast.js';
 import { record, run1 } from './dispatch.js';
 import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
 import { sum } from './reduce.js';
 
-function check(x: unknown, op: string, name: string): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);
-  x.assertAlive(op);
+function check(value: unknown, op: string, name: string): Tensor {
+  const x = checkTensor(value, op, name);
   if (x.ndim === 0) throw new RangeError(`${op}: ${name} must have at least one dim, got a scalar`);
   return x;
 }

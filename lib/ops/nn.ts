@@ -1,7 +1,7 @@
 // Neural-network functionals on fused kernels: layer_norm, embedding, dropout, cross_entropy,
 // scaled-dot-product attention (flash-style), gather and index_select; each with its backward.
 import { defaultGenerator, type Generator } from '../tensor/random.js';
-import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { checkTensor, shapeStr, Tensor } from '../tensor/tensor.js';
 import { normAxis } from '../tensor/shape.js';
 import { fullPrecision, lowPrecision } from './autocast.js';
 import { record, run, run1 } from './dispatch.js';
@@ -9,17 +9,11 @@ import { div, mul } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
-function check(x: unknown, op: string, name = 'input'): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  x.assertAlive(op);
-  return x;
-}
-
 /** LayerNorm over the last dim, with optional float32 weight and bias of that size. */
 export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  x = fullPrecision(check(x, 'layer_norm'));
+  x = fullPrecision(checkTensor(x, 'layer_norm'));
   if (bias && !weight) throw new TypeError('layer_norm: a bias needs a weight');
-  const inputs = [x, ...(weight ? [check(weight, 'layer_norm', 'weight')] : []), ...(bias ? [check(bias, 'layer_norm', 'bias')] : [])];
+  const inputs = [x, ...(weight ? [checkTensor(weight, 'layer_norm', 'weight')] : []), ...(bias ? [checkTensor(bias, 'layer_norm', 'bias')] : [])];
   const [y, meanT, rstd] = run('layer_norm', inputs, [eps]) as [Tensor, Tensor, Tensor];
   return record('layer_norm', inputs, y, (g) => {
     const [dx, dw, db] = run('layer_norm_backward', [g, x, meanT, rstd, ...(weight ? [weight] : [])]);
@@ -29,15 +23,15 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
 
 /** Rows of weight (V, D) picked by int32 indices of any shape. */
 export function embedding(weight: Tensor, indices: Tensor): Tensor {
-  check(weight, 'embedding', 'weight');
-  check(indices, 'embedding', 'indices');
+  checkTensor(weight, 'embedding', 'weight');
+  checkTensor(indices, 'embedding', 'indices');
   const out = run1('embedding', [weight, indices]);
   return record('embedding', [weight], out, (g) => [run1('embedding_backward', [g, indices], [weight.shape[0]!])]);
 }
 
 /** Inverted dropout with a Philox mask drawn from `generator` (same seed: same mask on every device). */
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
-  check(x, 'dropout');
+  checkTensor(x, 'dropout');
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const [seed, offset] = generator.take(x.size);
@@ -53,8 +47,8 @@ export interface CrossEntropyOptions {
 
 /** Cross-entropy of logits (N, C) against int32 labels (N), as torch.nn.functional.cross_entropy. */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  logits = fullPrecision(check(logits, 'cross_entropy', 'logits'));
-  check(labels, 'cross_entropy', 'labels');
+  logits = fullPrecision(checkTensor(logits, 'cross_entropy', 'logits'));
+  checkTensor(labels, 'cross_entropy', 'labels');
   const reduction = opts.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new TypeError(`cross_entropy: unknown reduction ${reduction}`);
   const ignore = opts.ignoreIndex ?? -100, smoothing = opts.labelSmoothing ?? 0;
@@ -77,18 +71,18 @@ export interface AttentionOptions {
 
 /** softmax(q kᵀ · scale) v on (B, H, S, D) tensors, flash-style: the S×S matrix is never stored. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  [q, k, v] = [lowPrecision(check(q, 'attention', 'q')), lowPrecision(check(k, 'attention', 'k')), lowPrecision(check(v, 'attention', 'v'))];
+  [q, k, v] = [lowPrecision(checkTensor(q, 'attention', 'q')), lowPrecision(checkTensor(k, 'attention', 'k')), lowPrecision(checkTensor(v, 'attention', 'v'))];
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3] ?? 1);
   const attrs = [scale, opts.causal ? 1 : 0];
-  const mask = opts.keyPaddingMask ? [check(opts.keyPaddingMask, 'attention', 'key padding mask')] : [];
+  const mask = opts.keyPaddingMask ? [checkTensor(opts.keyPaddingMask, 'attention', 'key padding mask')] : [];
   const [out, lse] = run('attention', [q, k, v, ...mask], attrs) as [Tensor, Tensor];
   return record('attention', [q, k, v], out, (g) => run('attention_backward', [q, k, v, out, lse, g, ...mask], attrs));
 }
 
 /** out[i][j] = x[i][index[i][j]] along `axis` (torch.gather). */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
-  check(x, 'gather');
-  check(index, 'gather', 'index');
+  checkTensor(x, 'gather');
+  checkTensor(index, 'gather', 'index');
   const a = normAxis(axis, x.ndim, 'gather');
   const out = run1('gather', [x, index], [a]);
   return record('gather', [x], out, (g) => [run1('scatter_add', [g, index], [a, ...x.shape])]);
@@ -96,8 +90,8 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 
 /** Slices of x at the int32 indices along `axis` (torch.index_select). */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
-  check(x, 'index_select');
-  check(index, 'index_select', 'index');
+  checkTensor(x, 'index_select');
+  checkTensor(index, 'index_select', 'index');
   const a = normAxis(axis, x.ndim, 'index_select');
   const out = run1('index_select', [x, index], [a]);
   return record('index_select', [x], out, (g) => [run1('index_add', [g, index], [a, x.shape[a]!])]);
@@ -105,8 +99,8 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 
 /** Mean of x (B, S, D) over positions where mask (B, S) is 1, as float32 (B, D). */
 export function maskedMean(x: Tensor, keep: Tensor): Tensor {
-  check(x, 'masked_mean');
-  check(keep, 'masked_mean', 'mask');
+  checkTensor(x, 'masked_mean');
+  checkTensor(keep, 'masked_mean', 'mask');
   if (keep.ndim !== 2 || keep.shape[0] !== x.shape[0] || keep.shape[1] !== x.shape[1]) {
     throw new RangeError(`masked_mean: mask ${shapeStr(keep.shape)} must be the first two dims of ${shapeStr(x.shape)}`);
   }

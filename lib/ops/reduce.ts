@@ -1,6 +1,6 @@
 // Reductions over axes (sum, mean, max, min, argmax, var) and softmax / log_softmax, with backward rules.
 import { normAxis } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { checkTensor, Tensor } from '../tensor/tensor.js';
 import { record, run1 } from './dispatch.js';
 import { cast, div, mul, sub } from './elementwise.js';
 import { expand, transpose, unsqueeze } from './shape.js';
@@ -8,8 +8,7 @@ import { expand, transpose, unsqueeze } from './shape.js';
 export type Axes = number | readonly number[] | undefined;
 
 function axesOf(x: Tensor, axes: Axes, op: string): number[] {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: input must be a Tensor`);
-  x.assertAlive(op);
+  checkTensor(x, op);
   if (axes === undefined) return [...x.shape.keys()];
   const list = typeof axes === 'number' ? [axes] : [...axes];
   return list.map((a) => normAxis(a, x.ndim, op));

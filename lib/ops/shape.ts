@@ -2,19 +2,13 @@
 // buffer, and the copies built from them (contiguous, concat, stack, split). Each with its backward.
 import { empty, zeros } from '../tensor/create.js';
 import { checkShape, normAxis } from '../tensor/shape.js';
-import { contiguousStrides, numelOf, shapeStr, Tensor } from '../tensor/tensor.js';
+import { checkTensor, contiguousStrides, numelOf, shapeStr, Tensor } from '../tensor/tensor.js';
 import { sumTo } from './broadcast.js';
 import { record, run1, runInto } from './dispatch.js';
 
-function alive(x: unknown, op: string): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  x.assertAlive(op);
-  return x;
-}
-
 /** A contiguous copy (or x itself when already contiguous). */
 export function contiguous(x: Tensor): Tensor {
-  alive(x, 'contiguous');
+  checkTensor(x, 'contiguous');
   if (x.isContiguous()) return x;
   const out = run1('copy', [x]);
   return record('contiguous', [x], out, (g) => [g]);
@@ -22,7 +16,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** Same data, new shape; one size may be -1. Copies only when the strides cannot express it. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  alive(x, 'reshape');
+  checkTensor(x, 'reshape');
   if (!Array.isArray(shape)) throw new TypeError('reshape: shape must be an array');
   const s = [...shape];
   const free = s.indexOf(-1);
@@ -41,14 +35,14 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export const view = reshape;
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  const r = Math.max(alive(x, 'flatten').ndim, 1);
+  const r = Math.max(checkTensor(x, 'flatten').ndim, 1);
   const a = normAxis(startDim, r, 'flatten'), b = normAxis(endDim, r, 'flatten');
   if (x.ndim === 0) return reshape(x, [1]);
   return reshape(x, [...x.shape.slice(0, a), numelOf(x.shape.slice(a, b + 1)), ...x.shape.slice(b + 1)]);
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  alive(x, 'permute');
+  checkTensor(x, 'permute');
   if (!Array.isArray(dims) || dims.length !== x.ndim) throw new RangeError(`permute: need ${x.ndim} dims for ${shapeStr(x.shape)}, got ${JSON.stringify(dims)}`);
   const d = dims.map((a) => normAxis(a, x.ndim, 'permute'));
   if (new Set(d).size !== d.length) throw new RangeError(`permute: repeated dim in ${JSON.stringify(dims)}`);
@@ -59,7 +53,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
-  alive(x, 'transpose');
+  checkTensor(x, 'transpose');
   const a = normAxis(dim0, x.ndim, 'transpose'), b = normAxis(dim1, x.ndim, 'transpose');
   const dims = [...x.shape.keys()];
   [dims[a], dims[b]] = [dims[b]!, dims[a]!];
@@ -68,7 +62,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 
 /** x[start:end:step] along one axis, as a view (negative start/end count from the end). */
 export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1): Tensor {
-  alive(x, 'slice');
+  checkTensor(x, 'slice');
   const a = normAxis(axis, x.ndim, 'slice');
   const n = x.shape[a]!;
   if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
@@ -90,7 +84,7 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1
 
 /** Broadcast view to a larger shape (-1 keeps a size), as torch.expand. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  alive(x, 'expand');
+  checkTensor(x, 'expand');
   const lead = shape.length - x.ndim;
   if (lead < 0) throw new RangeError(`expand: cannot expand ${shapeStr(x.shape)} to fewer dims ${shapeStr(shape)}`);
   const s = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
@@ -107,7 +101,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  alive(x, 'unsqueeze');
+  checkTensor(x, 'unsqueeze');
   const a = normAxis(axis, x.ndim + 1, 'unsqueeze');
   const shape = [...x.shape], strides = [...x.strides];
   shape.splice(a, 0, 1);
@@ -118,7 +112,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Drops size-1 dims (all of them, or just `axis`). */
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  alive(x, 'squeeze');
+  checkTensor(x, 'squeeze');
   const drop = axis === undefined ? x.shape.map((d) => d === 1) : x.shape.map((_, i) => i === normAxis(axis, x.ndim, 'squeeze') && x.shape[i] === 1);
   const out = x.viewOf(x.shape.filter((_, i) => !drop[i]), x.strides.filter((_, i) => !drop[i]), x.offset);
   return record('squeeze', [x], out, (g) => [reshape(g, x.shape)]);
@@ -126,7 +120,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new RangeError('concat: needs at least one tensor');
-  xs.forEach((x) => alive(x, 'concat'));
+  xs.forEach((x) => checkTensor(x, 'concat'));
   const first = xs[0]!;
   const a = normAxis(axis, first.ndim, 'concat');
   for (const x of xs) {
@@ -152,13 +146,13 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new RangeError('stack: needs at least one tensor');
-  const a = normAxis(axis, alive(xs[0], 'stack').ndim + 1, 'stack');
+  const a = normAxis(axis, checkTensor(xs[0], 'stack').ndim + 1, 'stack');
   return concat(xs.map((x) => unsqueeze(x, a)), a);
 }
 
 /** Splits into pieces of `sizes` (a number: equal pieces of that size, the last may be smaller). */
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
-  alive(x, 'split');
+  checkTensor(x, 'split');
   const a = normAxis(axis, x.ndim, 'split');
   const n = x.shape[a]!;
   let parts: number[];

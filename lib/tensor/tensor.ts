@@ -38,6 +38,13 @@ export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** x as a live Tensor, or an Error naming the op, the argument and what it got. */
+export function checkTensor(x: unknown, op: string, name = 'input'): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  x.assertAlive(op);
+  return x;
+}
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
