@@ -1,6 +1,7 @@
 // CPU matmul and linear on the blocked GEMM. Many small matrices (attention-sized batches) run one
 // GEMM per thread; large ones run one after another, each split across the threads.
 #include <vector>
+#include "tensorforge/convert.h"
 #include "tensorforge/gemm.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
@@ -16,19 +17,13 @@ View batch_view(const View& v, const OutSpec& o) {
 }
 
 // Writes an M x N float32 block into the output view at element offset `base`, rounding to the
-// output dtype; 16-bit rows with unit column stride take a typed loop.
+// output dtype; rows with unit column stride convert in one run.
 void store_rows(const View& o, int64_t base, int64_t M, int64_t N, const float* src) {
   int r = o.rank;
   int64_t rs = o.strides[r - 2], cs = o.strides[r - 1];
   for (int64_t i = 0; i < M; ++i) {
-    const float* row = src + i * N;
-    if (cs == 1 && (o.dtype == DType::bf16 || o.dtype == DType::f16)) {
-      uint16_t* dst = o.ptr<uint16_t>() + base + i * rs;
-      if (o.dtype == DType::bf16) for (int64_t j = 0; j < N; ++j) dst[j] = f32_to_bf16(row[j]);
-      else for (int64_t j = 0; j < N; ++j) dst[j] = f32_to_f16(row[j]);
-      continue;
-    }
-    for (int64_t j = 0; j < N; ++j) o.set(base + i * rs + j * cs, row[j]);
+    if (cs == 1) store_floats(src + i * N, N, o.at(base + i * rs), o.dtype);
+    else for (int64_t j = 0; j < N; ++j) o.set(base + i * rs + j * cs, src[i * N + j]);
   }
 }
 

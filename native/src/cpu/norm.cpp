@@ -10,11 +10,18 @@
 namespace tf::cpu {
 namespace {
 
+// stands in for an absent weight or bias: nothing to stage
+const View kNone = [] {
+  View v;
+  v.rank = 1;
+  return v;
+}();
+
 void k_layer_norm(OpCall& c) {
   F32In x(c.in[0]);
   F32Out y(c.out[0]);
   int64_t D = c.in[0].size(-1), rows = D ? c.in[0].numel() / D : 0;
-  F32In w(c.in.size() > 1 ? c.in[1] : c.in[0]), b(c.in.size() > 2 ? c.in[2] : c.in[0]);
+  F32In w(c.in.size() > 1 ? c.in[1] : kNone), b(c.in.size() > 2 ? c.in[2] : kNone);
   bool has_w = c.in.size() > 1, has_b = c.in.size() > 2;
   float eps = static_cast<float>(c.attrs[0]);
   float *mean = c.out[1].ptr<float>(), *rstd = c.out[2].ptr<float>();
@@ -39,7 +46,7 @@ void k_layer_norm_backward(OpCall& c) {
   F32In g(c.in[0]), x(c.in[1]);
   F32Out dx(c.out[0]);
   int64_t D = c.in[1].size(-1), rows = D ? c.in[1].numel() / D : 0;
-  F32In mean_in(c.in[2]), rstd_in(c.in[3]), w_in(c.in.size() > 4 ? c.in[4] : c.in[2]);
+  F32In mean_in(c.in[2]), rstd_in(c.in[3]), w_in(c.in.size() > 4 ? c.in[4] : kNone);
   const float *mean = mean_in.p, *rstd = rstd_in.p;
   const float* w = c.in.size() > 4 ? w_in.p : nullptr;
   int nt = max_threads();
