@@ -14,7 +14,7 @@ import { crossEntropy } from '../ops/nn.js';
 import { argmax } from '../ops/reduce.js';
 import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { learningRate, type ScheduleOptions } from '../optim/schedule.js';
+import { checkSchedule, learningRate, type ScheduleOptions } from '../optim/schedule.js';
 import { tidy } from '../tensor/memory.js';
 import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -103,6 +103,7 @@ export class Trainer {
     if (!Number.isInteger(this.opts.epochs) || this.opts.epochs < 1) throw new RangeError(`Trainer: epochs must be a positive integer, got ${this.opts.epochs}`);
     if (!Number.isInteger(this.opts.accumulation) || this.opts.accumulation < 1) throw new RangeError(`Trainer: accumulation must be a positive integer, got ${this.opts.accumulation}`);
     if (!['fp32', 'bf16', 'fp16'].includes(this.opts.precision)) throw new TypeError(`Trainer: precision must be fp32, bf16 or fp16, got ${this.opts.precision}`);
+    checkSchedule(this.opts.schedule);
     this.scaler = new GradScaler({ ...opts.scaler, enabled: this.opts.precision === 'fp16' });
     this.state = { step: 0, epoch: 0, nextBatch: 0, generator: defaultGenerator.getState(), scaler: this.scaler.getState(), best: null, badEvals: 0, tokens: 0, seconds: 0 };
     if (this.opts.runDir) mkdirSync(this.opts.runDir, { recursive: true });
@@ -122,7 +123,7 @@ export class Trainer {
   }
 
   /** One optimizer step over a group of micro-batches; each micro-batch's mean loss is weighted by its share of the examples. */
-  private step(group: number[][], loader: DataLoader): { loss: number; skipped: boolean; gradNorm: number | null; tokens: number } {
+  private step(group: number[][], loader: DataLoader): { loss: number; lr: number; skipped: boolean; gradNorm: number | null; tokens: number } {
     const total = group.reduce((s, g) => s + g.length, 0);
     let lossSum = 0, tokens = 0;
     const params = this.model.parameters();
@@ -142,7 +143,7 @@ export class Trainer {
     const stepped = this.scaler.step(this.optimizer, params);
     this.scaler.update();
     this.optimizer.zeroGrad();
-    return { loss: lossSum / total, skipped: !stepped, gradNorm, tokens };
+    return { loss: lossSum / total, lr, skipped: !stepped, gradNorm, tokens };
   }
 
   /** Loss and metrics over a loader, in eval mode, without gradients. */
@@ -199,7 +200,7 @@ export class Trainer {
         this.state.tokens += r.tokens;
         this.state.seconds += dt;
         losses.push(r.loss);
-        const info: StepInfo = { step: this.state.step, epoch: this.state.epoch + 1, loss: r.loss, lr: learningRate(this.opts.schedule, this.state.step), skipped: r.skipped, gradNorm: r.gradNorm, tokensPerSecond: r.tokens / dt };
+        const info: StepInfo = { step: this.state.step, epoch: this.state.epoch + 1, loss: r.loss, lr: r.lr, skipped: r.skipped, gradNorm: r.gradNorm, tokensPerSecond: r.tokens / dt };
         this.log({ type: 'step', ...info, scale: this.opts.precision === 'fp16' ? this.scaler.scale : undefined });
         this.hooks.onStepEnd?.(info);
         bar?.update(this.state.step, { epoch: info.epoch, loss: r.loss.toFixed(4), tps: Math.round(info.tokensPerSecond) });
