@@ -16,6 +16,7 @@ export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/matmul.js';
 export * from './ops/nn.js';
+export * from './ops/quantize.js';
 export { native, loaded as addon, type NativeInfo } from './native.js';
 export { setThreads, getThreads, setIsa, availableIsas, runtimeInfo, version, type RuntimeInfo } from './runtime.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, type SafetensorsFile } from './io/safetensors.js';

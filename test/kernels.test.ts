@@ -124,6 +124,28 @@ for (const [xs, bias] of [
 }
 add({ name: 'linear strided input', inputs: (g) => [tf.transpose(rn(g, [17, 6])), rn(g, [5, 17]), rn(g, [5])], fn: (x, w, b) => tf.linear(x!, w!, b) });
 
+// int8: weight quantisation, then the int8 linear (dynamic and static activation scales) on
+// shapes that cover partial row tiles, partial column panels and K not a multiple of 4
+add({ name: 'quantize_per_channel', inputs: (g) => [rn(g, [37, 19])], fn: (w) => Object.values(tf.quantizePerChannel(w!)), grad: false });
+add({ name: 'quantize_per_channel zero row, bfloat16 strided', inputs: (g) => [tf.concat([tf.zeros([1, 33]), strided(rn(g, [5, 33]))], 0).to('bfloat16')], fn: (w) => Object.values(tf.quantizePerChannel(w!)), grad: false });
+for (const [xs, n, bias, act] of [
+  [[3, 17], 37, true, 0],
+  [[2, 9, 66], 41, false, 0],
+  [[17], 5, true, 0],
+  [[70, 256], 96, true, 0],
+  [[13, 30], 33, true, 0.02],
+  [[4, 0], 3, true, 0],
+] as [number[], number, boolean, number][]) {
+  add({
+    name: `linear_int8 ${JSON.stringify(xs)} N ${n} bias ${bias} scale ${act}`,
+    inputs: (g) => [rn(g, xs), rn(g, [n, xs[xs.length - 1]!]), ...(bias ? [rn(g, [n])] : [])],
+    fn: (x, w, b) => tf.linearInt8(x!, tf.quantizePerChannel(w!), b, act),
+    grad: false,
+    tol: 1e-5,
+  });
+}
+add({ name: 'linear_int8 strided bfloat16 input', inputs: (g) => [strided(rn(g, [6, 20])).to('bfloat16'), rn(g, [9, 20])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!)), grad: false, tol: 1e-5 });
+
 for (const s of [[1, 1], [3, 17], [129, 37], [2, 3, 64]]) {
   const d = s[s.length - 1]!;
   add({ name: `layer_norm ${JSON.stringify(s)}`, inputs: (g) => [rn(g, s), rn(g, [d]), rn(g, [d])], fn: (x, w, b) => tf.layerNorm(x!, w, b) });

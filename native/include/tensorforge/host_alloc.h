@@ -12,27 +12,29 @@ void release(void* p, size_t bytes); // bytes as passed to alloc
 size_t cached_bytes();
 void empty_cache();                 // frees every cached block
 
-// A float scratch buffer from the cache, returned to it when it goes out of scope.
-class FloatBuffer {
+// A scratch buffer of n T's from the cache, returned to it when it goes out of scope.
+template <class T>
+class Buffer {
  public:
-  FloatBuffer() = default;
-  explicit FloatBuffer(size_t n) { resize(n); }
-  FloatBuffer(const FloatBuffer&) = delete;
-  FloatBuffer& operator=(const FloatBuffer&) = delete;
-  ~FloatBuffer() { release(p_, n_ * sizeof(float)); }
+  Buffer() = default;
+  explicit Buffer(size_t n) { resize(n); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { release(p_, n_ * sizeof(T)); }
   void resize(size_t n) {
-    release(p_, n_ * sizeof(float));
-    p_ = static_cast<float*>(alloc(n * sizeof(float)));
+    release(p_, n_ * sizeof(T));
+    p_ = static_cast<T*>(alloc(n * sizeof(T)));
     n_ = n;
     if (!p_ && n) throw std::bad_alloc();
   }
-  float* data() { return p_; }
+  T* data() { return p_; }
   bool empty() const { return n_ == 0; }
   size_t size() const { return n_; }
 
  private:
-  float* p_ = nullptr;
+  T* p_ = nullptr;
   size_t n_ = 0;
 };
+using FloatBuffer = Buffer<float>;
 
 }  // namespace tf::host

@@ -1,0 +1,31 @@
+// Int8 ops for quantised inference (no autograd): symmetric per-output-channel weight quantisation
+// and a linear layer on int8 weights whose activations are quantised per row at run time
+// (dynamic) or with one calibrated scale (static). The rule is native/include/tensorforge/qgemm.h's.
+import { checkTensor, type Tensor } from '../tensor/tensor.js';
+import { run, run1 } from './dispatch.js';
+
+export interface QuantizedWeight {
+  /** int8 [out_features, in_features] */
+  q: Tensor;
+  /** float32 [out_features]: weight ≈ q * scale[row] */
+  scale: Tensor;
+}
+
+/** Weight [N, K] → int8 values and one scale per output row (max |w| / 127). */
+export function quantizePerChannel(weight: Tensor): QuantizedWeight {
+  checkTensor(weight, 'quantize_per_channel', 'weight');
+  const [q, scale] = run('quantize_per_channel', [weight]);
+  return { q: q!, scale: scale! };
+}
+
+/**
+ * x · dequant(weight)ᵀ + bias with int8 arithmetic: x's rows are quantised symmetrically (to
+ * max |row| / 127, or to `activationScale` when it is > 0), multiplied in int32, and scaled back.
+ */
+export function linearInt8(x: Tensor, weight: QuantizedWeight, bias?: Tensor | null, activationScale = 0): Tensor {
+  checkTensor(x, 'linear_int8', 'input');
+  checkTensor(weight.q, 'linear_int8', 'weight');
+  checkTensor(weight.scale, 'linear_int8', 'weight scale');
+  if (bias) checkTensor(bias, 'linear_int8', 'bias');
+  return run1('linear_int8', bias ? [x, weight.q, weight.scale, bias] : [x, weight.q, weight.scale], [activationScale]);
+}

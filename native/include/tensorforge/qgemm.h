@@ -1,0 +1,66 @@
+// Int8 GEMM with int32 accumulation for quantised linear layers:
+//   C[m, n] = (sum_k qa[m, k] * qw[n, k]) * a_scale[m] * w_scale[n] + bias[n]
+// qa: activations quantised per row (symmetric, dynamic) or with one static scale; qw: weights
+// quantised per output channel (symmetric). Activations are stored as u8 = q + 128 so AVX-512 VNNI
+// (vpdpbusd: u8 x s8) can multiply them; the 128 * sum_k qw[n, k] this adds is subtracted in the
+// epilogue, where the scales and bias are applied too (one pass over C).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include "tensorforge/dtype.h"
+
+namespace tf::qgemm {
+
+constexpr int kQMax = 127;
+// K is accumulated in int32 without blocking: 255 * 127 * K must stay below 2^31
+constexpr int64_t kMaxK = 65536;
+
+// The quantisation rule of activations and weights (kernels and references must agree bit for bit):
+// scale = amax / 127 (1 when the row is all zeros), q = clamp(round_half_even(x * (127 / amax))).
+inline float scale_of(float amax) { return amax > 0.0f ? amax / static_cast<float>(kQMax) : 1.0f; }
+inline float inv_scale_of(float amax) { return amax > 0.0f ? static_cast<float>(kQMax) / amax : 1.0f; }
+inline int32_t quantize(float x, float inv) {
+  float q = std::nearbyint(x * inv);
+  return static_cast<int32_t>(q > kQMax ? kQMax : q < -kQMax ? -kQMax : q);
+}
+
+// The epilogue's inputs for one NR-wide panel of output columns (padded to NR).
+template <int NR>
+struct PanelInfo {
+  float w_scale[NR];
+  int32_t offset[NR];  // 128 * sum_k qw[n, k]
+  float bias[NR];      // zeros when there is no bias
+};
+
+// Micro-kernels: rows [0, rows) of C (rows <= MR) x cols [0, cols) of one panel. A: u8 rows,
+// `lda` bytes apart, K padded to a multiple of 4; Wp: the panel, [K/4][NR][4] int8.
+// The rows beyond `rows` read row 0 and are not stored.
+struct Tile {
+  int64_t kq;  // K / 4
+  const uint8_t* A; int64_t lda; int rows;
+  const float* a_scale;
+  const int8_t* Wp;
+  float* C; int64_t ldc; int cols;
+};
+constexpr int kVnniMR = 8, kVnniNR = 32;
+constexpr int kAvx2MR = 4, kAvx2NR = 8;
+void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p);
+void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p);
+// A row of float activations to u8 (q + 128), K padded with 128 (q = 0); returns the row's scale.
+// static_inv > 0: a fixed 1/scale (static quantisation), else the row's own (dynamic).
+float quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out);
+float quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out);
+
+struct Args {
+  int64_t M = 0, N = 0, K = 0;
+  const float* X = nullptr;          // [M, K], contiguous
+  float static_scale = 0.0f;         // > 0: one activation scale for all rows; else per row
+  const int8_t* W = nullptr; int64_t w_sn = 0, w_sk = 0;  // [N, K] through strides
+  const float* w_scale = nullptr;    // [N]
+  const float* bias = nullptr;       // [N] or null
+  float* C = nullptr; int64_t ldc = 0;
+};
+
+void run(const Args& args);
+
+}  // namespace tf::qgemm

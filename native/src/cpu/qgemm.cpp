@@ -1,0 +1,99 @@
+// Int8 GEMM driver: quantise the activation rows once (u8, K padded to 4), pack the weights into
+// NR-wide panels with their epilogue data, then run the micro-kernel of the active ISA over
+// (panel, row tile) items split across the threads. K is not blocked: transformer K fits in L1/L2.
+#include <algorithm>
+#include <cstring>
+#include "tensorforge/host_alloc.h"
+#include "tensorforge/isa.h"
+#include "tensorforge/parallel.h"
+#include "tensorforge/qgemm.h"
+
+namespace tf::qgemm {
+namespace {
+
+float quantize_row_scalar(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out) {
+  float inv = static_inv, scale = static_inv > 0.0f ? 1.0f / static_inv : 0.0f;
+  if (static_inv <= 0.0f) {
+    float amax = 0.0f;
+    for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+    inv = inv_scale_of(amax);
+    scale = scale_of(amax);
+  }
+  for (int64_t k = 0; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
+  for (int64_t k = K; k < Kp; ++k) out[k] = 128;
+  return scale;
+}
+
+// The AVX2 layout ([K/4][8][4]) with plain loops.
+void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
+  for (int i = 0; i < t.rows; ++i) {
+    const uint8_t* a = t.A + i * t.lda;
+    for (int j = 0; j < t.cols; ++j) {
+      int32_t acc = 0;
+      for (int64_t q = 0; q < t.kq; ++q)
+        for (int u = 0; u < 4; ++u) acc += int32_t(a[q * 4 + u]) * int32_t(t.Wp[(q * kAvx2NR + j) * 4 + u]);
+      float y = static_cast<float>(acc - p.offset[j]) * (t.a_scale[i] * p.w_scale[j]);
+      t.C[i * t.ldc + j] = y + p.bias[j];
+    }
+  }
+}
+
+template <int NR>
+void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, PanelInfo<NR>& info) {
+  int64_t cols = std::min<int64_t>(NR, g.N - n0);
+  std::memset(dst, 0, static_cast<size_t>(Kp * NR));
+  for (int j = 0; j < NR; ++j) {
+    info.w_scale[j] = j < cols ? g.w_scale[n0 + j] : 0.0f;
+    info.bias[j] = j < cols && g.bias ? g.bias[n0 + j] : 0.0f;
+    int32_t sum = 0;
+    if (j < cols) {
+      const int8_t* w = g.W + (n0 + j) * g.w_sn;
+      for (int64_t k = 0; k < g.K; ++k) {
+        int8_t v = w[k * g.w_sk];
+        dst[((k / 4) * NR + j) * 4 + k % 4] = v;
+        sum += v;
+      }
+    }
+    info.offset[j] = 128 * sum;
+  }
+}
+
+template <int MR, int NR, class Ukr, class QuantizeRow>
+void blocked(const Args& g, Ukr ukr, QuantizeRow quantize_row) {
+  const int64_t Kp = (g.K + 3) / 4 * 4, n_panels = (g.N + NR - 1) / NR, m_tiles = (g.M + MR - 1) / MR;
+  host::Buffer<uint8_t> a(static_cast<size_t>(g.M * Kp));
+  host::FloatBuffer a_scale(static_cast<size_t>(g.M));
+  host::Buffer<int8_t> w(static_cast<size_t>(n_panels * Kp * NR));
+  host::Buffer<PanelInfo<NR>> info(static_cast<size_t>(n_panels));
+  const float static_inv = g.static_scale > 0.0f ? 1.0f / g.static_scale : 0.0f;
+  parallel_for(g.M, Kp, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float s = quantize_row(g.X + i * g.K, g.K, Kp, static_inv, a.data() + i * Kp);
+      a_scale.data()[i] = static_inv > 0.0f ? g.static_scale : s;
+    }
+  });
+  parallel_for(n_panels, Kp * NR, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) pack_panel<NR>(g, p * NR, Kp, w.data() + p * Kp * NR, info.data()[p]);
+  });
+  // items panel-major, so each thread keeps a few weight panels hot while it walks the rows
+  parallel_for(n_panels * m_tiles, MR * NR * Kp / 16, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t p = item / m_tiles, i0 = (item % m_tiles) * MR;
+      Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
+             w.data() + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
+      ukr(t, info.data()[p]);
+    }
+  });
+}
+
+}  // namespace
+
+void run(const Args& g) {
+  if (g.M == 0 || g.N == 0) return;
+  Isa isa = active_isa();
+  if (isa >= Isa::avx512 && cpu_has_vnni()) return blocked<kVnniMR, kVnniNR>(g, ukr_avx512_vnni, quantize_row_avx512);
+  if (isa >= Isa::avx2) return blocked<kAvx2MR, kAvx2NR>(g, ukr_avx2, quantize_row_avx2);
+  blocked<kAvx2MR, kAvx2NR>(g, ukr_scalar, quantize_row_scalar);
+}
+
+}  // namespace tf::qgemm

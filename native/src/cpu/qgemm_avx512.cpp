@@ -1,0 +1,62 @@
+// AVX-512 VNNI int8 micro-kernel (8 rows x 32 columns, vpdpbusd) and activation quantisation.
+#include <immintrin.h>
+#include <cstring>
+#include "tensorforge/qgemm.h"
+
+namespace tf::qgemm {
+
+void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
+  constexpr int MR = kVnniMR;
+  const uint8_t* row[MR];
+  for (int i = 0; i < MR; ++i) row[i] = t.A + (i < t.rows ? i : 0) * t.lda;
+  __m512i acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+  const int8_t* w = t.Wp;
+  for (int64_t q = 0; q < t.kq; ++q, w += kVnniNR * 4) {
+    __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + 64);
+    for (int i = 0; i < MR; ++i) {
+      int32_t a4;
+      std::memcpy(&a4, row[i] + q * 4, 4);
+      __m512i a = _mm512_set1_epi32(a4);
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], a, b0);
+      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], a, b1);
+    }
+  }
+  const uint32_t full = 0xffffu;
+  const __mmask16 m0 = static_cast<__mmask16>(t.cols >= 16 ? full : (1u << t.cols) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(t.cols >= 32 ? full : t.cols <= 16 ? 0u : (1u << (t.cols - 16)) - 1);
+  for (int i = 0; i < t.rows; ++i) {
+    __m512 sa = _mm512_set1_ps(t.a_scale[i]);
+    for (int h = 0; h < 2; ++h) {
+      __m512i v = _mm512_sub_epi32(acc[i][h], _mm512_loadu_si512(p.offset + 16 * h));
+      __m512 scale = _mm512_mul_ps(sa, _mm512_loadu_ps(p.w_scale + 16 * h));
+      __m512 y = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(v), scale), _mm512_loadu_ps(p.bias + 16 * h));
+      _mm512_mask_storeu_ps(t.C + i * t.ldc + 16 * h, h == 0 ? m0 : m1, y);
+    }
+  }
+}
+
+float quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out) {
+  float inv = static_inv, scale = static_inv > 0.0f ? 1.0f / static_inv : 0.0f;
+  int64_t k = 0;
+  if (static_inv <= 0.0f) {
+    __m512 m = _mm512_setzero_ps();
+    for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
+    float amax = _mm512_reduce_max_ps(m);
+    for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+    inv = inv_scale_of(amax);
+    scale = scale_of(amax);
+  }
+  const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-kQMax), hi = _mm512_set1_ps(kQMax);
+  const __m512i bias = _mm512_set1_epi32(128);
+  for (k = 0; k + 16 <= K; k += 16) {
+    // cvtps rounds to nearest even (the default MXCSR mode), as std::nearbyint does
+    __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(q), bias)));
+  }
+  for (; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
+  for (; k < Kp; ++k) out[k] = 128;
+  return scale;
+}
+
+}  // namespace tf::qgemm

@@ -1,0 +1,54 @@
+// CPU int8 ops: per-channel weight quantisation (a row per task) and the int8 linear on qgemm.
+#include <cmath>
+#include <optional>
+#include "tensorforge/qgemm.h"
+#include "tensorforge/staging.h"
+
+namespace tf::cpu {
+namespace {
+
+void k_quantize_per_channel(OpCall& c) {
+  F32In w(c.in[0]);
+  const View &q = c.out[0], &s = c.out[1];
+  const int64_t N = c.in[0].shape[0], K = c.in[0].shape[1];
+  parallel_for(N, 2 * K, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) {
+      const float* row = w.p + n * K;
+      float amax = 0.0f;
+      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(row[k]));
+      float inv = qgemm::inv_scale_of(amax);
+      int8_t* out = q.ptr<int8_t>() + n * q.strides[0];
+      for (int64_t k = 0; k < K; ++k) out[k * q.strides[1]] = static_cast<int8_t>(qgemm::quantize(row[k], inv));
+      s.ptr<float>()[n * s.strides[0]] = qgemm::scale_of(amax);
+    }
+  });
+}
+
+void k_linear_int8(OpCall& c) {
+  const View &w = c.in[1];
+  F32In x(c.in[0]), scale(c.in[2]);
+  F32Out y(c.out[0]);
+  std::optional<F32In> bias;
+  if (c.in.size() == 4) bias.emplace(c.in[3]);
+  qgemm::Args g;
+  g.N = w.shape[0];
+  g.K = w.shape[1];
+  g.M = g.K ? c.in[0].numel() / g.K : c.out[0].numel() / std::max<int64_t>(g.N, 1);
+  g.X = x.p;
+  g.static_scale = static_cast<float>(c.attrs[0]);
+  g.W = w.ptr<int8_t>();
+  g.w_sn = w.strides[0];
+  g.w_sk = w.strides[1];
+  g.w_scale = scale.p;
+  g.bias = bias ? bias->p : nullptr;
+  g.C = y.p;
+  g.ldc = g.N;
+  qgemm::run(g);
+  y.commit();
+}
+
+TF_REGISTER_KERNEL(cpu, quantize_per_channel, k_quantize_per_channel);
+TF_REGISTER_KERNEL(cpu, linear_int8, k_linear_int8);
+
+}  // namespace
+}  // namespace tf::cpu
