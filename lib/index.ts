@@ -26,6 +26,7 @@ export { MultiheadAttention, SeedSelfAttention, type AttentionCallOptions } from
 export { SeedEncoderLayer, TransformerEncoderLayer, TransformerEncoder, LayerList, type TransformerEncoderLayerOptions } from './nn/encoder.js';
 export { EncoderClassifier, sinusoidalTable, type EncoderClassifierConfig } from './nn/classifier.js';
 export * as init from './nn/init.js';
+export * from './compress/quantize.js';
 export { AdamW, type AdamWHyper } from './optim/adamw.js';
 export { SGD, type SGDHyper } from './optim/sgd.js';
 export { Optimizer, type ParamGroup } from './optim/optimizer.js';

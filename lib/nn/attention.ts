@@ -1,12 +1,12 @@
 // Multi-head attention modules on the fused flash-style kernel: PyTorch's layout (packed in_proj,
 // out_proj) and the founding document's (separate query/key/value projections, no output projection).
-import { linear } from '../ops/matmul.js';
 import { scaledDotProductAttention } from '../ops/nn.js';
 import { permute, reshape, slice, split } from '../ops/shape.js';
 import { zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
 import { fillInPlace, xavierUniform } from './init.js';
+import { project, int8Buffers, type Quantizable } from './int8.js';
 import { Linear } from './layers.js';
 import { Module } from './module.js';
 
@@ -36,7 +36,7 @@ export function mergeHeads(x: Tensor): Tensor {
 }
 
 /** torch.nn.MultiheadAttention(batch_first=True): in_proj_weight (3E, E) rows q, k, v; out_proj. */
-export class MultiheadAttention extends Module {
+export class MultiheadAttention extends Module implements Quantizable {
   readonly headDim: number;
   readonly outProj: Linear;
   constructor(readonly embedDim: number, readonly numHeads: number, opts: { bias?: boolean; generator?: Generator } = {}) {
@@ -49,15 +49,31 @@ export class MultiheadAttention extends Module {
     if (this.outProj.bias) fillInPlace(this.outProj.bias, 0);  // as PyTorch's _reset_parameters
   }
 
+  inputObserver: ((x: Tensor) => void) | null = null;
+  get quantized(): boolean {
+    return this.param('in_proj_weight')!.dtype === 'int8';
+  }
+  /** Switches the in-projection to int8 (see Linear.quantize; out_proj is a Linear of its own). */
+  quantize(activationScale = 0): void {
+    if (this.quantized) throw new Error('MultiheadAttention.quantize: already quantized');
+    this.replaceParameter('in_proj_weight', int8Buffers(this.param('in_proj_weight')!, 'in_proj_weight', 'in_proj_input_scale', activationScale));
+  }
+
   /** Self-attention when key/value are omitted. Inputs (B, S, E). */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionCallOptions = {}): Tensor {
-    const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias');
+    const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias'), ws = this.param('in_proj_weight_scale');
+    const inputScale = this.param('in_proj_input_scale');
     const E = this.embedDim;
     let q: Tensor, k: Tensor, v: Tensor;
     if (query === key && key === value) {
-      [q, k, v] = split(linear(query, w, b), E, -1) as [Tensor, Tensor, Tensor];
+      this.inputObserver?.(query);
+      [q, k, v] = split(project(query, w, b, ws, inputScale), E, -1) as [Tensor, Tensor, Tensor];
     } else {
-      const part = (x: Tensor, i: number) => linear(x, slice(w, 0, i * E, (i + 1) * E), b ? slice(b, 0, i * E, (i + 1) * E) : null);
+      const rows = (t: Tensor | null, i: number) => (t ? slice(t, 0, i * E, (i + 1) * E) : null);
+      const part = (x: Tensor, i: number) => {
+        this.inputObserver?.(x);
+        return project(x, rows(w, i)!, rows(b, i), rows(ws, i), inputScale);
+      };
       [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
     }
     const h = this.numHeads;

@@ -1,11 +1,11 @@
 // Basic layers: Linear, LayerNorm, Embedding, Dropout, activations, Sequential.
 import { gelu, relu } from '../ops/elementwise.js';
-import { linear } from '../ops/matmul.js';
 import { dropout, embedding, layerNorm } from '../ops/nn.js';
 import { ones, zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearUniform, normal } from './init.js';
+import { int8Buffers, project, type Quantizable } from './int8.js';
 import { Module } from './module.js';
 
 function positiveInt(v: number, what: string): number {
@@ -14,7 +14,7 @@ function positiveInt(v: number, what: string): number {
 }
 
 /** y = x Wᵀ + b with W (out, in), initialised as torch.nn.Linear. */
-export class Linear extends Module {
+export class Linear extends Module implements Quantizable {
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; generator?: Generator } = {}) {
     super();
     positiveInt(inFeatures, 'Linear: in_features');
@@ -23,14 +23,25 @@ export class Linear extends Module {
     this.registerParameter('weight', linearUniform([outFeatures, inFeatures], inFeatures, { generator }));
     this.registerParameter('bias', opts.bias === false ? null : linearUniform([outFeatures], inFeatures, { generator }));
   }
+  inputObserver: ((x: Tensor) => void) | null = null;
+  /** float, or int8 after quantize() (then `weight_scale` holds the per-row scales) */
   get weight(): Tensor {
     return this.param('weight')!;
   }
   get bias(): Tensor | null {
     return this.param('bias');
   }
+  get quantized(): boolean {
+    return this.weight.dtype === 'int8';
+  }
+  /** Switches the weight to int8 (per output row); activationScale > 0 makes the input scale static. */
+  quantize(activationScale = 0): void {
+    if (this.quantized) throw new Error('Linear.quantize: already quantized');
+    this.replaceParameter('weight', int8Buffers(this.weight, 'weight', 'input_scale', activationScale));
+  }
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    this.inputObserver?.(x);
+    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'));
   }
 }
 

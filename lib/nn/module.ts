@@ -114,6 +114,17 @@ export abstract class Module {
     }
     return this;
   }
+  /**
+   * Replaces parameter `name` by buffers (its int8 form, scales): they are state, not trained.
+   * A null buffer is declared but absent (e.g. no static input scale).
+   */
+  protected replaceParameter(name: string, buffers: Map<string, Tensor | null>): void {
+    const old = this.params.get(name);
+    if (!old) throw new Error(`replaceParameter: ${name} is not a parameter`);
+    this.params.delete(name);
+    old.dispose();
+    for (const [n, t] of buffers) this.registerBuffer(n, t);
+  }
   /** The tensor registered under `name` now (modules read their parameters through this, so to() can swap them). */
   protected param(name: string): Tensor | null {
     return this.params.get(name) ?? this.buffers.get(name) ?? null;

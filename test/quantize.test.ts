@@ -1,0 +1,89 @@
+// Int8 quantisation of models: dynamic and static (min/max, percentile) against the float model,
+// quantised state dicts through safetensors, and the errors.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as tf from '../lib/index.js';
+import { normErr } from './helpers/compare.js';
+
+const CONFIG = { vocabSize: 50, maxLen: 12, dModel: 32, nHead: 4, dimFeedforward: 64, numLayers: 2, numClasses: 3, dropout: 0, normFirst: true, activation: 'gelu' } as const;
+
+function model(seed = 1): tf.EncoderClassifier {
+  return new tf.EncoderClassifier(CONFIG, new tf.Generator(seed)).eval();
+}
+function batch(seed = 2) {
+  const g = new tf.Generator(seed);
+  const tokens = tf.randint(1, CONFIG.vocabSize, [6, 12], { generator: g });
+  const mask = tf.tensor(Array.from({ length: 72 }, (_, i) => (i % 12 >= 12 - (i / 12 | 0) ? 1 : 0)), { dtype: 'uint8', shape: [6, 12] });
+  return { tokens, mask };
+}
+const logits = (m: tf.EncoderClassifier, b = batch()) => tf.noGrad(() => m.forward(b.tokens, b.mask));
+
+describe('int8 quantisation', () => {
+  it('Linear: int8 weight + per-row scales as buffers, output within 2% of float', () => {
+    const lin = new tf.Linear(40, 24, { generator: new tf.Generator(3) });
+    const x = tf.randn([7, 40], { generator: new tf.Generator(4) });
+    const ref = tf.noGrad(() => lin.forward(x));
+    lin.quantize();
+    expect(lin.quantized).toBe(true);
+    expect(lin.weight.dtype).toBe('int8');
+    expect([...lin.stateDict().keys()].sort()).toEqual(['bias', 'weight', 'weight_scale']);
+    expect(lin.parameters().map((p) => p.shape)).toEqual([[24]]);
+    const err = normErr(lin.forward(x), ref);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(0.02);
+    expect(() => lin.quantize()).toThrow(/already quantized/);
+  });
+
+  it('dynamic: every linear of the classifier becomes int8; logits stay close to float', () => {
+    const m = model();
+    const ref = logits(m);
+    // 2 layers x (in_proj, out_proj, linear1, linear2) + head
+    expect(tf.quantizeDynamic(m)).toBe(9);
+    expect(tf.quantizeDynamic(m)).toBe(0);
+    const keys = [...m.stateDict().keys()];
+    expect(keys).toContain('layers.0.self_attn.in_proj_weight_scale');
+    expect(keys).toContain('head.weight_scale');
+    expect(m.stateDict().get('layers.1.linear1.weight')!.dtype).toBe('int8');
+    expect(normErr(logits(m), ref)).toBeLessThan(0.05);
+  });
+
+  it('a quantised state dict saved as safetensors loads into a freshly quantised model with identical outputs', () => {
+    const m = model();
+    tf.quantizeDynamic(m);
+    const path = join(mkdtempSync(join(tmpdir(), 'tf-q-')), 'q.safetensors');
+    tf.saveSafetensors(path, m.stateDict());
+    const back = model(99);
+    tf.quantizeDynamic(back);
+    back.loadStateDict(tf.loadSafetensors(path).tensors);
+    expect(normErr(logits(back), logits(m))).toBe(0);
+    // a float model cannot take int8 weights silently
+    expect(() => model(5).loadStateDict(tf.loadSafetensors(path).tensors)).toThrow(/unexpected keys \[.*weight_scale/);
+  });
+
+  for (const observer of ['minmax', 'percentile'] as const) {
+    it(`static (${observer}): one calibrated input scale per layer, logits close to float`, () => {
+      const m = model();
+      const ref = logits(m, batch(7));
+      const n = tf.quantizeStatic(m, () => {
+        for (const s of [2, 3, 4]) logits(m, batch(s));
+      }, { observer, percentile: 99.9 });
+      expect(n).toBe(9);
+      const scale = m.stateDict().get('layers.0.linear2.input_scale')!;
+      expect(scale.shape).toEqual([1]);
+      expect(scale.item()).toBeGreaterThan(0);
+      expect(normErr(logits(m, batch(7)), ref)).toBeLessThan(0.08);
+    });
+  }
+
+  it('bad input: no calibration data, bad options, bad activation scale', () => {
+    expect(() => tf.quantizeStatic(model(), () => {})).toThrow(/calibration never ran/);
+    expect(() => tf.quantizeStatic(model(), () => {}, { observer: 'mean' as never })).toThrow(/unknown observer "mean"/);
+    expect(() => new tf.Linear(4, 4).quantize(-1)).toThrow(/activation scale must be finite and >= 0/);
+    const w = tf.quantizePerChannel(tf.randn([3, 5]));
+    expect(() => tf.linearInt8(tf.randn([2, 4]), w)).toThrow(/linear_int8: input \[2,4\] has 4 features, weight \[3,5\] expects 5/);
+    expect(() => tf.linearInt8(tf.randn([2, 5]), { q: w.q, scale: tf.ones([2]) })).toThrow(/linear_int8: weight scale \[2\] must be \[3\]/);
+    expect(() => tf.linearInt8(tf.randn([2, 5]), { q: tf.ones([3, 5]), scale: w.scale })).toThrow(/linear_int8: .*weight.*int8/);
+  });
+});
