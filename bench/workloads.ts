@@ -1,6 +1,6 @@
 // W2-W4 of ../shared/peers/README.md: the encoder training step (float32 and bf16 autocast),
-// attention forward and forward+backward, and float32 inference at batch 1 and 32.
-import { autocast, backward, crossEntropy, EncoderClassifier, AdamW, manualSeed, randint, randn, scaledDotProductAttention, sum, tidy, noGrad } from '../lib/index.js';
+// attention forward and forward+backward, and float32 and int8 (dynamic) inference at batch 1 and 32.
+import { autocast, backward, crossEntropy, EncoderClassifier, AdamW, manualSeed, randint, randn, scaledDotProductAttention, sum, tidy, noGrad, quantizeDynamic } from '../lib/index.js';
 import { emit, timeit } from './timing.js';
 import { profileReport, profileStep, profiling } from '../lib/profile.js';
 
@@ -44,10 +44,14 @@ export function benchAttention(threads: number, minTime: number): void {
 }
 
 export function benchInference(threads: number, minTime: number): void {
-  const m = encoder().eval();
-  for (const B of [1, 32]) {
-    const tokens = randint(0, 8192, [B, 128]);
-    const t = timeit(() => tidy(() => void noGrad(() => m.forward(tokens))), minTime);
-    emit({ w: 'infer', dtype: 'f32', batch: B, seq: 128, ms: t * 1e3 }, threads);
+  const f32 = encoder().eval(), int8 = encoder().eval();
+  quantizeDynamic(int8);
+  for (const [dtype, m] of [['f32', f32], ['int8_dynamic', int8]] as const) {
+    for (const B of [1, 32]) {
+      const tokens = randint(0, 8192, [B, 128]);
+      const t = timeit(() => tidy(() => void noGrad(() => m.forward(tokens))), minTime);
+      emit({ w: 'infer', dtype, batch: B, seq: 128, ms: t * 1e3 }, threads);
+      if (profiling()) console.error(`infer ${dtype} batch ${B}\n${profileReport()}\n`);
+    }
   }
 }
