@@ -27,6 +27,7 @@ export { SeedEncoderLayer, TransformerEncoderLayer, TransformerEncoder, LayerLis
 export { EncoderClassifier, sinusoidalTable, type EncoderClassifierConfig } from './nn/classifier.js';
 export * as init from './nn/init.js';
 export * from './compress/quantize.js';
+export { exportOnnx, onnxBytes, ONNX_OPSET } from './export/onnx.js';
 export { AdamW, type AdamWHyper } from './optim/adamw.js';
 export { SGD, type SGDHyper } from './optim/sgd.js';
 export { Optimizer, type ParamGroup } from './optim/optimizer.js';
