@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The tensorforge command: info, parity, bench.
+// The tensorforge command: train, predict, compress, export, info, parity, bench.
 import { runBench } from '../bench/main.js';
 import { runGoldenFile, type ParityResult } from './parity/golden.js';
 import { runtimeInfo } from './runtime.js';
+import { compressCommand, exportCommand } from './cli/compress.js';
 import { predictCommand, trainCommand } from './cli/train.js';
 
 const USAGE = `usage: tensorforge <command> [options]
@@ -11,6 +12,10 @@ commands:
   train [options]      train a classifier (default: spam detection on SpamAssassin); --help for options
   predict --run DIR [TEXT... | -]
                        classify texts with a trained run
+  compress --run DIR --out DIR2 [--prune] [--quantize] [--distill]
+                       int8, pruned and distilled variants of a run, measured; --help for options
+  export --run DIR --format onnx|safetensors [--int8] --out FILE
+                       a run's model as ONNX or safetensors
   info                 version, loaded addon variant, CPU features, threads, CUDA
   parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
   bench [gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]
@@ -68,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
       return trainCommand(rest);
     case 'predict':
       return predictCommand(rest);
+    case 'compress':
+      return compressCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case 'info':
       return info();
     case 'parity':

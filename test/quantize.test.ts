@@ -36,16 +36,18 @@ describe('int8 quantisation', () => {
     expect(() => lin.quantize()).toThrow(/already quantized/);
   });
 
-  it('dynamic: every linear of the classifier becomes int8; logits stay close to float', () => {
+  it('dynamic: every linear and embedding table of the classifier becomes int8; logits stay close to float', () => {
     const m = model();
     const ref = logits(m);
-    // 2 layers x (in_proj, out_proj, linear1, linear2) + head
-    expect(tf.quantizeDynamic(m)).toBe(9);
+    // 2 layers x (in_proj, out_proj, linear1, linear2) + head + token and position tables
+    expect(tf.quantizeDynamic(m)).toBe(11);
     expect(tf.quantizeDynamic(m)).toBe(0);
     const keys = [...m.stateDict().keys()];
     expect(keys).toContain('layers.0.self_attn.in_proj_weight_scale');
     expect(keys).toContain('head.weight_scale');
     expect(m.stateDict().get('layers.1.linear1.weight')!.dtype).toBe('int8');
+    expect(m.stateDict().get('tok.weight')!.dtype).toBe('int8');
+    expect(m.stateDict().get('tok.weight_scale')!.shape).toEqual([CONFIG.vocabSize]);
     expect(normErr(logits(m), ref)).toBeLessThan(0.05);
   });
 
@@ -69,7 +71,7 @@ describe('int8 quantisation', () => {
       const n = tf.quantizeStatic(m, () => {
         for (const s of [2, 3, 4]) logits(m, batch(s));
       }, { observer, percentile: 99.9 });
-      expect(n).toBe(9);
+      expect(n).toBe(11);
       const scale = m.stateDict().get('layers.0.linear2.input_scale')!;
       expect(scale.shape).toEqual([1]);
       expect(scale.item()).toBeGreaterThan(0);

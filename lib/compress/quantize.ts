@@ -1,6 +1,6 @@
 // Post-training int8 quantisation of a model's linear layers (Linear, MultiheadAttention's
-// in-projection): dynamic (activation scales per row at run time) or static (one activation scale
-// per layer from calibration data, by min/max or a percentile of |x|).
+// in-projection) and embedding tables: dynamic (activation scales per row at run time) or static
+// (one activation scale per layer from calibration data, by min/max or a percentile of |x|).
 import { noGrad } from '../autograd/mode.js';
 import { abs } from '../ops/elementwise.js';
 import { max } from '../ops/reduce.js';
@@ -41,7 +41,8 @@ export function quantizeStatic(model: Module, calibrate: () => void, opts: Stati
   const observer = opts.observer ?? 'minmax', p = opts.percentile ?? 99.99;
   if (observer !== 'minmax' && observer !== 'percentile') throw new TypeError(`quantizeStatic: unknown observer ${JSON.stringify(observer)}`);
   if (!(p > 0 && p <= 100)) throw new RangeError(`quantizeStatic: percentile must be in (0, 100], got ${p}`);
-  const layers = quantizables(model);
+  const all = quantizables(model);
+  const layers = all.filter((m) => m.inputObserver !== undefined);
   const stats = layers.map(() => ({ max: 0, sum: 0, n: 0 }));
   layers.forEach((m, i) => {
     m.inputObserver = (x) => {
@@ -63,5 +64,6 @@ export function quantizeStatic(model: Module, calibrate: () => void, opts: Stati
     const amax = observer === 'minmax' ? s.max : s.sum / s.n;
     m.quantize(amax > 0 ? amax / 127 : 1);
   });
-  return layers.length;
+  for (const m of all) if (!m.quantized) m.quantize(0);
+  return all.length;
 }

@@ -1,13 +1,14 @@
 // ONNX export (opset 17) of an EncoderClassifier: inputs `tokens` (int32, batch x seq) and
 // `key_padding_mask` (uint8, 1 = padding), output `logits`. Float weights become MatMul; int8
 // weights (a quantised model) become DynamicQuantizeLinear + MatMulInteger with the per-channel
-// scales applied after, the form onnxruntime's own dynamic quantisation produces.
+// scales applied after, the form onnxruntime's own dynamic quantisation produces; int8 embedding
+// tables are gathered as int8 and scaled per row.
 import { readFileSync } from 'node:fs';
 import { noGrad } from '../autograd/mode.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { sinusoidalTable, type EncoderClassifier } from '../nn/classifier.js';
 import { packageRoot } from '../native.js';
-import { slice, transpose } from '../ops/shape.js';
+import { reshape, slice, transpose } from '../ops/shape.js';
 import { tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { GraphBuilder } from './onnx_graph.js';
@@ -45,6 +46,15 @@ class ClassifierGraph {
       y = g.op1('MatMul', [x, g.tensor(`${tag}.T`, tidy(() => transpose(part(weight))))]);
     }
     return b && this.has(b) ? g.op1('Add', [y, g.tensor(rows ? `${b}[${rows[0]}:${rows[1]}]` : b, part(this.get(b)))]) : y;
+  }
+
+  /** `select` (a gather or a slice) of an embedding table's rows, dequantised when the table is int8. */
+  embeddingRows(prefix: string, select: (table: string) => string): string {
+    const g = this.g, w = this.get(`${prefix}.weight`);
+    if (w.dtype !== 'int8') return select(g.tensor(`${prefix}.weight`, w));
+    const scale = this.get(`${prefix}.weight_scale`);
+    const rows = g.op1('Cast', [select(g.tensor(`${prefix}.weight`, w))], { to: 1 });
+    return g.op1('Mul', [rows, select(g.tensor(`${prefix}.weight_scale`, reshape(scale, [scale.shape[0]!, 1])))]);
   }
 
   layerNorm(x: string, prefix: string): string {
@@ -101,9 +111,9 @@ class ClassifierGraph {
     const tokens = g.input('tokens', 'int32', ['batch', 'seq']);
     const mask = g.input('key_padding_mask', 'uint8', ['batch', 'seq']);
     const seq = g.op1('Slice', [g.op1('Shape', [tokens]), g.constant([1], 'int64'), g.constant([2], 'int64')]);
-    const table = c.positional === 'sinusoidal' ? g.tensor('pos.table', sinusoidalTable(c.maxLen, c.dModel)) : g.tensor('pos.weight', this.get('pos.weight'));
-    const positions = g.op1('Slice', [table, g.constant([0], 'int64'), seq, g.constant([0], 'int64')]);
-    let h = g.op1('Add', [g.op1('Gather', [g.tensor('tok.weight', this.get('tok.weight')), tokens]), positions]);
+    const firstRows = (table: string) => g.op1('Slice', [table, g.constant([0], 'int64'), seq, g.constant([0], 'int64')]);
+    const positions = c.positional === 'sinusoidal' ? firstRows(g.tensor('pos.table', sinusoidalTable(c.maxLen, c.dModel))) : this.embeddingRows('pos', firstRows);
+    let h = g.op1('Add', [this.embeddingRows('tok', (table) => g.op1('Gather', [table, tokens])), positions]);
     const pad = g.op1('Cast', [mask], { to: 1 });
     // (B, 1, 1, S): -1e9 on padded keys (a large finite value: no NaN from fully masked rows)
     const maskBias = g.op1('Unsqueeze', [g.op1('Mul', [pad, g.constant([-1e9], 'float32', [])]), g.constant([1, 2], 'int64')]);

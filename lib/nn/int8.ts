@@ -10,15 +10,15 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Something that can switch its weights to int8 (quantizeDynamic / quantizeStatic find these). */
 export interface Quantizable {
-  /** activationScale > 0: static, one scale for the input; 0: per row at run time */
+  /** activationScale > 0: static, one scale for the input; 0: per row at run time (ignored by tables) */
   quantize(activationScale?: number): void;
   readonly quantized: boolean;
-  /** Set while calibrating: sees each input of the quantised product. */
-  inputObserver: ((x: Tensor) => void) | null;
+  /** Products with activations (not lookup tables): set while calibrating, sees each input. */
+  inputObserver?: ((x: Tensor) => void) | null;
 }
 
 export function isQuantizable(m: object): m is Quantizable {
-  return typeof (m as Partial<Quantizable>).quantize === 'function' && 'inputObserver' in m;
+  return typeof (m as Partial<Quantizable>).quantize === 'function' && 'quantized' in m;
 }
 
 /** The buffers that replace a float weight [N, K]: int8 values, scales, and the static input scale. */

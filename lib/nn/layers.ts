@@ -1,5 +1,6 @@
 // Basic layers: Linear, LayerNorm, Embedding, Dropout, activations, Sequential.
-import { gelu, relu } from '../ops/elementwise.js';
+import { cast, gelu, mul, relu } from '../ops/elementwise.js';
+import { reshape } from '../ops/shape.js';
 import { dropout, embedding, layerNorm } from '../ops/nn.js';
 import { ones, zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
@@ -59,7 +60,7 @@ export class LayerNorm extends Module {
 }
 
 /** A lookup table of `num` rows of size `dim`, initialised N(0, 1). */
-export class Embedding extends Module {
+export class Embedding extends Module implements Quantizable {
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { generator?: Generator } = {}) {
     super();
     positiveInt(numEmbeddings, 'Embedding: num_embeddings');
@@ -69,8 +70,18 @@ export class Embedding extends Module {
   get weight(): Tensor {
     return this.param('weight')!;
   }
+  get quantized(): boolean {
+    return this.weight.dtype === 'int8';
+  }
+  /** Stores the table as int8 rows with one scale each (looked up, then scaled back to float32). */
+  quantize(): void {
+    if (this.quantized) throw new Error('Embedding.quantize: already quantized');
+    this.replaceParameter('weight', int8Buffers(this.weight, 'weight', 'input_scale', 0));
+  }
   forward(indices: Tensor): Tensor {
-    return embedding(this.weight, indices);
+    if (!this.quantized) return embedding(this.weight, indices);
+    const scale = this.param('weight_scale')!;
+    return mul(cast(embedding(this.weight, indices), 'float32'), embedding(reshape(scale, [scale.shape[0]!, 1]), indices));
   }
 }
 

@@ -2,7 +2,7 @@
 // run folder (weights, tokenizer, config, split manifest, metrics.jsonl, curves, summary.json).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dedupe, loadSpamAssassin, loadUserData, splitManifest, stratifiedSplit, type Corpus } from '../data/corpus.js';
+import { dedupe, loadSpamAssassin, loadUserData, splitManifest, stratifiedSplit, type Corpus, type Example, type Split } from '../data/corpus.js';
 import { DataLoader } from '../data/loader.js';
 import { SubwordTokenizer, type Truncation } from '../data/tokenizer.js';
 import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
@@ -111,7 +111,7 @@ export function resolvePrecision(p: JobConfig['precision']): Precision {
   return native.info().isaDetected === 'avx512_bf16' ? 'bf16' : 'fp32';
 }
 
-function modelConfig(c: JobConfig, vocab: number, classes: number): EncoderClassifierConfig {
+export function modelConfig(c: JobConfig, vocab: number, classes: number): EncoderClassifierConfig {
   return {
     vocabSize: vocab, maxLen: c.maxLen, dModel: c.dModel, nHead: c.nHead, dimFeedforward: c.dimFeedforward, numLayers: c.layers,
     numClasses: classes, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, layer: c.layer, pooling: c.pooling,
@@ -120,10 +120,36 @@ function modelConfig(c: JobConfig, vocab: number, classes: number): EncoderClass
 }
 
 /** AdamW groups: no weight decay on biases, LayerNorm weights and embeddings (the usual choice). */
-function paramGroups(model: EncoderClassifier, weightDecay: number) {
+export function paramGroups(model: EncoderClassifier, weightDecay: number) {
   const decay: Tensor[] = [], none: Tensor[] = [];
   for (const [name, p] of model.namedParameters()) (p.ndim < 2 || name.startsWith('tok.') || name.startsWith('pos.') ? none : decay).push(p);
   return [{ params: decay, weightDecay }, { params: none, weightDecay: 0 }];
+}
+
+export interface JobData {
+  corpus: Corpus;
+  duplicates: number;
+  split: Split;
+}
+
+/** The job's examples: loaded, deduplicated and split as the config says (the same split every time). */
+export async function loadJobData(c: JobConfig, log: (s: string) => void = () => {}): Promise<JobData> {
+  log(`data: ${c.data}`);
+  const corpus: Corpus = c.data === 'spamassassin'
+    ? await loadSpamAssassin({ limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem })
+    : await loadUserData(c.data, { limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem });
+  const duplicates = dedupe(corpus);
+  const split = stratifiedSplit(corpus.examples, c.seed);
+  log(`examples: ${corpus.examples.length} (${duplicates} duplicates removed, ${corpus.skipped.length} skipped); train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
+  for (const s of corpus.skipped.slice(0, 5)) log(`  skipped ${s.id}: ${s.reason}`);
+  return { corpus, duplicates, split };
+}
+
+/** Train (shuffled), validation and test loaders of a split, tokenised. */
+export async function jobLoaders(c: JobConfig, split: Split, tokenizer: SubwordTokenizer): Promise<Record<'train' | 'val' | 'test', DataLoader>> {
+  const loader = async (xs: Example[], shuffle: boolean) =>
+    new DataLoader(await tokenizer.encode(xs.map((e) => e.text), c.maxLen, c.truncation), xs.map((e) => e.label), { batchSize: c.batchSize, shuffle, bucket: true, seed: c.seed, padId: tokenizer.padId });
+  return { train: await loader(split.train, true), val: await loader(split.val, false), test: await loader(split.test, false) };
 }
 
 export async function runJob(config: JobConfig, log: (s: string) => void = console.log): Promise<JobSummary> {
@@ -136,23 +162,12 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   if (existsSync(join(c.out, 'summary.json'))) throw new Error(`train: ${c.out} already holds a finished run; choose another --out`);
   mkdirSync(c.out, { recursive: true });
 
-  log(`data: ${c.data}`);
-  const corpus: Corpus = c.data === 'spamassassin'
-    ? await loadSpamAssassin({ limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem })
-    : await loadUserData(c.data, { limit: c.limit ?? undefined, stopwords: c.stopwords, stem: c.stem });
-  const duplicates = dedupe(corpus);
-  const split = stratifiedSplit(corpus.examples, c.seed);
-  log(`examples: ${corpus.examples.length} (${duplicates} duplicates removed, ${corpus.skipped.length} skipped); train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
-  for (const s of corpus.skipped.slice(0, 5)) log(`  skipped ${s.id}: ${s.reason}`);
+  const { corpus, duplicates, split } = await loadJobData(c, log);
   writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
 
   const tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
   tokenizer.save(join(c.out, 'tokenizer.json'));
-  const encode = async (xs: typeof split.train) => tokenizer.encode(xs.map((e) => e.text), c.maxLen, c.truncation);
-  const [trainIds, valIds, testIds] = [await encode(split.train), await encode(split.val), await encode(split.test)];
-  const loader = (ids: number[][], xs: typeof split.train, shuffle: boolean) =>
-    new DataLoader(ids, xs.map((e) => e.label), { batchSize: c.batchSize, shuffle, bucket: true, seed: c.seed, padId: tokenizer.padId });
-  const trainLoader = loader(trainIds, split.train, true), valLoader = loader(valIds, split.val, false), testLoader = loader(testIds, split.test, false);
+  const { train: trainLoader, val: valLoader, test: testLoader } = await jobLoaders(c, split, tokenizer);
 
   const mcfg = modelConfig(c, tokenizer.vocabSize, corpus.labels.length);
   const model = new EncoderClassifier(mcfg);

@@ -16,6 +16,7 @@ import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { checkSchedule, learningRate, type ScheduleOptions } from '../optim/schedule.js';
 import { tidy } from '../tensor/memory.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { profileReport, profileStep, profiling } from '../profile.js';
@@ -47,6 +48,8 @@ export interface TrainerOptions {
   logEvery?: number;
   /** fp16 loss scaler settings (GradScaler) */
   scaler?: ConstructorParameters<typeof GradScaler>[0];
+  /** the training loss of a micro-batch, a mean over its examples (default: cross-entropy); evaluation always reports cross-entropy */
+  loss?: (logits: Tensor, batch: Batch) => Tensor;
 }
 
 export interface StepInfo {
@@ -88,7 +91,7 @@ export interface FitResult {
 }
 
 export class Trainer {
-  readonly opts: Required<Omit<TrainerOptions, 'runDir' | 'clipNorm' | 'patience' | 'maxSteps' | 'scaler'>> & TrainerOptions;
+  readonly opts: Required<Omit<TrainerOptions, 'runDir' | 'clipNorm' | 'patience' | 'maxSteps' | 'scaler' | 'loss'>> & TrainerOptions;
   readonly scaler: GradScaler;
   state: TrainerState;
 
@@ -130,7 +133,7 @@ export class Trainer {
     for (const indices of group) {
       tidy(() => {
         const b = loader.collate(indices);
-        const loss = crossEntropy(this.forward(b), b.labels);
+        const loss = this.opts.loss ? this.opts.loss(this.forward(b), b) : crossEntropy(this.forward(b), b.labels);
         backward(this.scaler.scaleLoss(mul(loss, b.size / total)));
         lossSum += loss.item() * b.size;
         tokens += b.tokenCount;
@@ -148,23 +151,7 @@ export class Trainer {
 
   /** Loss and metrics over a loader, in eval mode, without gradients. */
   evaluate(loader: DataLoader): Metrics {
-    const wasTraining = this.model.training;
-    this.model.eval();
-    const truth: number[] = [], predicted: number[] = [];
-    let lossSum = 0;
-    noGrad(() => {
-      for (const indices of loader.plan(0)) {
-        tidy(() => {
-          const b = loader.collate(indices);
-          const logits = this.forward(b);
-          lossSum += crossEntropy(logits, b.labels, { reduction: 'sum' }).item();
-          predicted.push(...(argmax(logits, 1).data() as Int32Array));
-          truth.push(...(b.labels.data() as Int32Array));
-        });
-      }
-    });
-    this.model.train(wasTraining);
-    return classificationMetrics(this.labels, truth, predicted, lossSum / Math.max(1, truth.length));
+    return evaluateClassifier(this.model, loader, this.labels, (b) => this.forward(b));
   }
 
   /** The number the best checkpoint is chosen by; higher is better. */
@@ -264,4 +251,30 @@ export class Trainer {
     defaultGenerator.setState(c.trainer.generator);
     this.scaler.setState(c.trainer.scaler);
   }
+}
+
+/** Cross-entropy loss and classification metrics of `model` over a loader (eval mode, no gradients). */
+export function evaluateClassifier(
+  model: EncoderClassifier,
+  loader: DataLoader,
+  labels: readonly string[],
+  forward: (b: Batch) => Tensor = (b) => model.forward(b.tokens, b.keyPaddingMask),
+): Metrics {
+  const wasTraining = model.training;
+  model.eval();
+  const truth: number[] = [], predicted: number[] = [];
+  let lossSum = 0;
+  noGrad(() => {
+    for (const indices of loader.plan(0)) {
+      tidy(() => {
+        const b = loader.collate(indices);
+        const logits = forward(b);
+        lossSum += crossEntropy(logits, b.labels, { reduction: 'sum' }).item();
+        predicted.push(...(argmax(logits, 1).data() as Int32Array));
+        truth.push(...(b.labels.data() as Int32Array));
+      });
+    }
+  });
+  model.train(wasTraining);
+  return classificationMetrics(labels, truth, predicted, lossSum / Math.max(1, truth.length));
 }
