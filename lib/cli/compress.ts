@@ -21,11 +21,12 @@ DIR2/<variant>/model.safetensors and DIR2/summary.json, and prints a table.
   --temperature T       softmax temperature (default ${DEFAULT_COMPRESS.temperature})
   --calibration N       training examples for static int8 calibration (default ${DEFAULT_COMPRESS.calibration})
   --threads N           (default ${DEFAULT_COMPRESS.threads})
+  --latency-seconds S   time spent measuring each latency (default ${DEFAULT_COMPRESS.latencySeconds})
   --quiet               no progress lines`;
 
 const NUMERIC: Record<string, keyof CompressOptions> = {
   '--sparsity': 'sparsity', '--prune-epochs': 'pruneEpochs', '--student-layers': 'studentLayers', '--distill-epochs': 'distillEpochs',
-  '--alpha': 'alpha', '--temperature': 'temperature', '--calibration': 'calibration', '--threads': 'threads',
+  '--alpha': 'alpha', '--temperature': 'temperature', '--calibration': 'calibration', '--threads': 'threads', '--latency-seconds': 'latencySeconds',
 };
 
 function value(args: string[], i: number, flag: string): string {

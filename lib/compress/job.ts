@@ -41,12 +41,14 @@ export interface CompressOptions {
   /** training examples for static int8 calibration */
   calibration: number;
   threads: number;
+  /** time spent measuring each latency figure */
+  latencySeconds: number;
   progress: boolean;
 }
 
 export const DEFAULT_COMPRESS: Omit<CompressOptions, 'run' | 'out'> = {
   prune: true, quantize: true, distill: true, sparsity: 0.5, pruneEpochs: 2, studentLayers: null, distillEpochs: null,
-  alpha: 0.5, temperature: 2, calibration: 256, threads: 2, progress: true,
+  alpha: 0.5, temperature: 2, calibration: 256, threads: 2, latencySeconds: 1, progress: true,
 };
 
 export interface VariantRow {
@@ -61,7 +63,7 @@ export interface VariantRow {
 }
 
 /** Median wall time of `fn` over repeats filling about `seconds` (after one warm-up call). */
-function medianMs(fn: () => void, seconds = 1): number {
+function medianMs(fn: () => void, seconds: number): number {
   fn();
   const times: number[] = [];
   const end = performance.now() + seconds * 1000;
@@ -73,9 +75,9 @@ function medianMs(fn: () => void, seconds = 1): number {
   return times.sort((a, b) => a - b)[times.length >> 1]!;
 }
 
-function latencyMs(model: EncoderClassifier, batch: number): number {
+function latencyMs(model: EncoderClassifier, batch: number, seconds: number): number {
   const tokens = randint(1, model.config.vocabSize, [batch, Math.min(128, model.config.maxLen)]);
-  return medianMs(() => tidy(() => void noGrad(() => model.forward(tokens))));
+  return medianMs(() => tidy(() => void noGrad(() => model.forward(tokens))), seconds);
 }
 
 function storedValues(model: EncoderClassifier, nonZero: boolean): number {
@@ -118,8 +120,8 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
       parameters: storedValues(model, sparse),
       test_accuracy: m.accuracy,
       test_f1: m.perClass[pos]!.f1,
-      latency_ms_batch1: latencyMs(model, 1),
-      latency_ms_batch32: latencyMs(model, 32),
+      latency_ms_batch1: latencyMs(model, 1, o.latencySeconds),
+      latency_ms_batch32: latencyMs(model, 32, o.latencySeconds),
     };
     rows.push(row);
     log(`${name}: accuracy ${(100 * row.test_accuracy).toFixed(2)}%, F1 ${row.test_f1.toFixed(4)}, ${row.bytes} bytes, ${row.latency_ms_batch1.toFixed(2)} / ${row.latency_ms_batch32.toFixed(1)} ms`);
