@@ -7,28 +7,9 @@
 #include <cstdint>
 #include <cstring>
 #include "attention_problem.h"
+#include "vector_math.h"
 
 namespace tf::cpu::TF_ATTN_NS {
-
-// exp for float32 in [-inf, 88]: Cody-Waite range reduction and a degree-6 polynomial (cephes
-// expf), within 2 ulp, in plain arithmetic the compiler vectorises. Inputs below -87.3 (where
-// float32 turns denormal) give 0.
-static inline float vexp(float x) {
-  x = x < -88.0f ? -88.0f : (x > 88.0f ? 88.0f : x);  // at -88 the exponent field below is 0: exactly 0
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  float f = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * f + 1.3981999507e-3f;
-  p = p * f + 8.3334519073e-3f;
-  p = p * f + 4.1665795894e-2f;
-  p = p * f + 1.6666665459e-1f;
-  p = p * f + 5.0000001201e-1f;
-  p = p * f * f + f + 1.0f;
-  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &e, 4);
-  return p * scale;
-}
 
 // S[r][j] = q_r . k_j (q pre-scaled) for a tile, plus the mask bias (0 or -inf)
 static inline void tile_scores(const float* q, int64_t br, const float* kt, int64_t bc, int64_t D, float* S) {

@@ -1,6 +1,8 @@
 // CPU elementwise kernels: dims coalesced, OpenMP over runs (or over chunks of one long run), a
 // typed float32 fast path, everything else through per-dtype loads in float (double for integers).
+// Ops with a vectorised loop for the active ISA (activation.h) use it on unit-stride runs.
 #include <type_traits>
+#include "activation.h"
 #include "tensorforge/convert.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
@@ -40,9 +42,19 @@ template <class T> inline void st(const View& v, int64_t off, T x) {
   else v.set(off, static_cast<double>(x));
 }
 
+// A loop over contiguous float32 runs: (in..., out, n); null when the op has none.
+template <size_t NI>
+using VecFn = std::conditional_t<NI == 1, void (*)(const float*, float*, int64_t), void (*)(const float*, const float*, float*, int64_t)>;
+
+template <size_t NI>
+inline void call_vec(VecFn<NI> vf, const float* const* x, float* y, int64_t n) {
+  if constexpr (NI == 1) vf(x[0], y, n);
+  else vf(x[0], x[1], y, n);
+}
+
 // out = f(in...), with T the compute type (float for float dtypes, double otherwise)
 template <class T, size_t NI, class F>
-void map(OpCall& c, F f) {
+void map(OpCall& c, F f, VecFn<(NI < 3 ? NI : 2)> vf = nullptr) {
   const View& o = c.out[0];
   OutSpec s = spec_of(o);
   View ins[NI];
@@ -68,6 +80,15 @@ void map(OpCall& c, F f) {
           if (st_[k + 1] == 0) std::fill(buf[k], buf[k] + m, ld<float>(ins[k], off[k + 1]));
           else load_floats(ins[k].at(off[k + 1] + i0), ins[k].dtype, m, buf[k]);
         }
+        if constexpr (NI < 3) {
+          if (vf) {
+            const float* xs[NI];
+            for (size_t k = 0; k < NI; ++k) xs[k] = buf[k];
+            call_vec<NI>(vf, xs, y, m);
+            store_floats(y, m, o.at(off[0] + i0), o.dtype);
+            continue;
+          }
+        }
         for (int64_t i = 0; i < m; ++i) {
           if constexpr (NI == 1) y[i] = static_cast<float>(f(buf[0][i]));
           else if constexpr (NI == 2) y[i] = static_cast<float>(f(buf[0][i], buf[1][i]));
@@ -83,6 +104,9 @@ void map(OpCall& c, F f) {
       for (size_t k = 0; k < NI; ++k) x[k] = ins[k].template ptr<float>() + off[k + 1];
       bool dense = st_[0] == 1;
       for (size_t k = 0; k < NI; ++k) dense = dense && st_[k + 1] == 1;
+      if constexpr (NI < 3) {
+        if (dense && vf) return call_vec<NI>(vf, x, y, n);
+      }
       if (dense) {
         if constexpr (NI == 1) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i]));
         else if constexpr (NI == 2) for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(f(x[0][i], x[1][i]));
@@ -109,16 +133,23 @@ void map(OpCall& c, F f) {
 
 // dispatch on the compute type: float for float inputs, double for integer inputs
 template <size_t NI, class FF, class FD>
-void map_any(OpCall& c, DType in_dtype, FF ff, FD fd) {
-  if (is_float(in_dtype)) map<float, NI>(c, ff);
+void map_any(OpCall& c, DType in_dtype, FF ff, FD fd, VecFn<NI> vf = nullptr) {
+  if (is_float(in_dtype)) map<float, NI>(c, ff, vf);
   else map<double, NI>(c, fd);
 }
 
-#define TF_UNARY(n) \
-  void k_##n(OpCall& c) { map_any<1>(c, c.in[0].dtype, [](float x) { return sm::n(x); }, [](double x) { return sm::n(x); }); }
+// the vectorised loop of an op, if it has one
+VecFn<1> vec_unary(Op op) { return op == Op::gelu ? activations().gelu : nullptr; }
+VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? activations().gelu_backward : nullptr; }
+
+#define TF_UNARY(n)                                                                                              \
+  void k_##n(OpCall& c) {                                                                                        \
+    map_any<1>(c, c.in[0].dtype, [](float x) { return sm::n(x); }, [](double x) { return sm::n(x); }, vec_unary(Op::n)); \
+  }
 #define TF_BINARY(n)                                                                                              \
   void k_##n(OpCall& c) {                                                                                         \
-    map_any<2>(c, c.in[0].dtype, [](float a, float b) { return sm::n(a, b); }, [](double a, double b) { return sm::n(a, b); }); \
+    map_any<2>(c, c.in[0].dtype, [](float a, float b) { return sm::n(a, b); }, [](double a, double b) { return sm::n(a, b); }, \
+               vec_binary(Op::n));                                                                                \
   }
 #define TF_COMPARE(n)                                                                              \
   void k_##n(OpCall& c) {                                                                          \

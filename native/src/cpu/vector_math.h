@@ -1,0 +1,45 @@
+// exp and erf for float32 in plain arithmetic (no libm calls, no branches), so loops over them
+// vectorise at whatever ISA the including file is compiled for. `static inline`: each per-ISA
+// translation unit keeps its own copy.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+// exp for float32 in [-inf, 88]: Cody-Waite range reduction and a degree-6 polynomial (cephes
+// expf), within 2 ulp. Inputs below -87.3 (where float32 turns denormal) give 0.
+static inline float vexp(float x) {
+  x = x < -88.0f ? -88.0f : (x > 88.0f ? 88.0f : x);  // at -88 the exponent field below is 0: exactly 0
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  float f = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * f + 1.3981999507e-3f;
+  p = p * f + 8.3334519073e-3f;
+  p = p * f + 4.1665795894e-2f;
+  p = p * f + 1.6666665459e-1f;
+  p = p * f + 5.0000001201e-1f;
+  p = p * f * f + f + 1.0f;
+  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, 4);
+  return p * scale;
+}
+
+// erf for float32: x P(x^2) / Q(x^2) on [-4, 4] (beyond it erf is +-1 in float32), the rational
+// approximation used by XLA and Eigen; absolute error below 5e-7.
+static inline float verf(float x) {
+  x = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 - 2.10102402082508e-06f;
+  p = p * x2 - 5.69250639462346e-05f;
+  p = p * x2 - 7.34990630326855e-04f;
+  p = p * x2 - 2.95459980854025e-03f;
+  p = p * x2 - 1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 - 2.13374055278905e-04f;
+  q = q * x2 - 1.68282697438203e-03f;
+  q = q * x2 - 7.37332916720468e-03f;
+  q = q * x2 - 1.42647390514189e-02f;
+  return x * p / q;
+}
