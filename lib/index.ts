@@ -27,6 +27,9 @@ export { SeedEncoderLayer, TransformerEncoderLayer, TransformerEncoder, LayerLis
 export { EncoderClassifier, sinusoidalTable, type EncoderClassifierConfig } from './nn/classifier.js';
 export * as init from './nn/init.js';
 export * from './compress/quantize.js';
+export { fakeQuantize } from './nn/int8.js';
+export * from './compress/prune.js';
+export * from './compress/distill.js';
 export { exportOnnx, onnxBytes, ONNX_OPSET } from './export/onnx.js';
 export { AdamW, type AdamWHyper } from './optim/adamw.js';
 export { SGD, type SGDHyper } from './optim/sgd.js';

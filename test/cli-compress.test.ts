@@ -11,7 +11,7 @@ const cli = join(packageRoot, 'dist', 'lib', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'tf-compress-'));
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir });
 const SMALL = ['--limit', '300', '--epochs', '1', '--d-model', '32', '--n-head', '2', '--dim-feedforward', '64', '--layers', '2', '--max-len', '32', '--vocab-size', '400', '--progress', 'false'];
-const FAST = ['--prune-epochs', '1', '--distill-epochs', '1', '--calibration', '16', '--latency-seconds', '0.02', '--quiet'];
+const FAST = ['--prune-epochs', '1', '--qat-epochs', '1', '--distill-epochs', '1', '--calibration', '16', '--latency-seconds', '0.02', '--quiet'];
 
 describe('tensorforge compress / export', () => {
   const runDir = join(dir, 'run'), out = join(dir, 'compressed');
@@ -21,7 +21,7 @@ describe('tensorforge compress / export', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const names = s.variants.map((v: { name: string }) => v.name);
-    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'pruned-50', 'distilled-1l', 'distilled-1l-int8']);
+    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'int8-qat', 'pruned-50', 'distilled-1l', 'distilled-1l-int8']);
     for (const v of s.variants) {
       expect(Object.keys(v).sort()).toEqual(['bytes', 'latency_ms_batch1', 'latency_ms_batch32', 'name', 'parameters', 'test_accuracy', 'test_f1'].sort());
       expect(v.bytes).toBeGreaterThan(0);

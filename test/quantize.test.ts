@@ -79,6 +79,31 @@ describe('int8 quantisation', () => {
     });
   }
 
+  it('fakeQuantize: the int8 values, the gradient of the identity', () => {
+    const x = tf.randn([5, 9], { generator: new tf.Generator(8) }).requiresGrad_();
+    const y = tf.fakeQuantize(x);
+    const { q, scale } = tf.quantizePerChannel(x);
+    const deq = tf.mul(q.to('float32'), tf.reshape(scale, [5, 1]));
+    expect(normErr(y, deq)).toBeLessThan(1e-6);
+    expect(normErr(y, x)).toBeGreaterThan(1e-4);
+    tf.backward(tf.sum(tf.mul(y, tf.arange(45).reshape([5, 9]).to('float32'))));
+    expect([...x.grad!.data()]).toEqual([...tf.arange(45).data()]);
+  });
+
+  it('quantisation-aware training: the fake-quantised model computes what its int8 form computes, and trains', () => {
+    const m = model();
+    expect(tf.prepareQat(m)).toBe(11);
+    const qat = logits(m);
+    const opt = new tf.AdamW(m.parameters(), { lr: 1e-3 });
+    const b = batch(4);
+    tf.backward(tf.crossEntropy(m.train().forward(b.tokens, b.mask), tf.tensor([0, 1, 2, 0, 1, 2], { dtype: 'int32' })));
+    expect(m.parameters().every((p) => p.grad !== null)).toBe(true);
+    opt.zeroGrad();
+    m.eval();
+    tf.quantizeDynamic(m);
+    expect(normErr(logits(m), qat)).toBeLessThan(1e-4);
+  });
+
   it('bad input: no calibration data, bad options, bad activation scale', () => {
     expect(() => tf.quantizeStatic(model(), () => {})).toThrow(/calibration never ran/);
     expect(() => tf.quantizeStatic(model(), () => {}, { observer: 'mean' as never })).toThrow(/unknown observer "mean"/);

@@ -9,12 +9,13 @@ import { TrainedClassifier } from '../train/run.js';
 const COMPRESS_HELP = `usage: tensorforge compress --run DIR --out DIR2 [options]
 
 Builds compressed variants of a trained run and measures each on the run's test split: float32
-(the baseline), int8-dynamic, int8-static, pruned-S, distilled-Nl, distilled-Nl-int8. Writes
+(the baseline), int8-dynamic, int8-static, int8-qat, pruned-S, distilled-Nl, distilled-Nl-int8. Writes
 DIR2/<variant>/model.safetensors and DIR2/summary.json, and prints a table.
 
   --prune / --quantize / --distill   only these (default: all)
   --sparsity S          final sparsity of gradual magnitude pruning (default ${DEFAULT_COMPRESS.sparsity})
   --prune-epochs N      fine-tuning epochs while pruning (default ${DEFAULT_COMPRESS.pruneEpochs})
+  --qat-epochs N        quantisation-aware fine-tuning epochs for int8-qat (default ${DEFAULT_COMPRESS.qatEpochs}; 0: skip)
   --student-layers N    student depth (default: half the teacher's)
   --distill-epochs N    distillation epochs (default: the run's epochs)
   --alpha A             weight of the teacher term (default ${DEFAULT_COMPRESS.alpha})
@@ -25,7 +26,7 @@ DIR2/<variant>/model.safetensors and DIR2/summary.json, and prints a table.
   --quiet               no progress lines`;
 
 const NUMERIC: Record<string, keyof CompressOptions> = {
-  '--sparsity': 'sparsity', '--prune-epochs': 'pruneEpochs', '--student-layers': 'studentLayers', '--distill-epochs': 'distillEpochs',
+  '--sparsity': 'sparsity', '--prune-epochs': 'pruneEpochs', '--qat-epochs': 'qatEpochs', '--student-layers': 'studentLayers', '--distill-epochs': 'distillEpochs',
   '--alpha': 'alpha', '--temperature': 'temperature', '--calibration': 'calibration', '--threads': 'threads', '--latency-seconds': 'latencySeconds',
 };
 

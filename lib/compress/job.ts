@@ -1,5 +1,5 @@
 // `tensorforge compress`: from a finished training run, the compressed variants (dynamic and static
-// int8, gradual magnitude pruning with fine-tuning, a distilled student with half the layers and its
+// int8, int8 after quantisation-aware fine-tuning, gradual magnitude pruning with fine-tuning, a distilled student with half the layers and its
 // int8 form), each measured on the run's own test split: file size, parameters, accuracy, spam F1,
 // and latency at batch 1 and 32 (128 tokens). Writes DIR2/<variant>/model.safetensors and summary.json.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { TrainedClassifier } from '../train/run.js';
 import { evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
 import { distillationLoss, studentFromTeacher } from './distill.js';
 import { gradualSparsity, MagnitudePruner } from './prune.js';
-import { quantizeDynamic, quantizeStatic } from './quantize.js';
+import { prepareQat, quantizeDynamic, quantizeStatic } from './quantize.js';
 
 export interface CompressOptions {
   run: string;
@@ -32,6 +32,8 @@ export interface CompressOptions {
   sparsity: number;
   /** fine-tuning epochs while pruning */
   pruneEpochs: number;
+  /** quantisation-aware fine-tuning epochs before int8 (0: no int8-qat variant) */
+  qatEpochs: number;
   /** student layers (default: half the teacher's, at least 1) */
   studentLayers: number | null;
   /** distillation epochs (default: the run's epochs) */
@@ -47,7 +49,7 @@ export interface CompressOptions {
 }
 
 export const DEFAULT_COMPRESS: Omit<CompressOptions, 'run' | 'out'> = {
-  prune: true, quantize: true, distill: true, sparsity: 0.5, pruneEpochs: 2, studentLayers: null, distillEpochs: null,
+  prune: true, quantize: true, distill: true, sparsity: 0.5, pruneEpochs: 2, qatEpochs: 1, studentLayers: null, distillEpochs: null,
   alpha: 0.5, temperature: 2, calibration: 256, threads: 2, latencySeconds: 1, progress: true,
 };
 
@@ -153,6 +155,13 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     trainer.fit(loaders.train, loaders.val);
     return totalSteps;
   };
+  if (o.quantize && o.qatEpochs > 0) {
+    const model = load().model;
+    prepareQat(model);
+    fineTune(model, o.qatEpochs, job.lr / 10, {});
+    quantizeDynamic(model);
+    measure('int8-qat', model);
+  }
   if (o.prune) {
     const model = load().model;
     const pruner = new MagnitudePruner(model, 'global');

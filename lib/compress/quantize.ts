@@ -1,6 +1,7 @@
 // Post-training int8 quantisation of a model's linear layers (Linear, MultiheadAttention's
 // in-projection) and embedding tables: dynamic (activation scales per row at run time) or static
-// (one activation scale per layer from calibration data, by min/max or a percentile of |x|).
+// (one activation scale per layer from calibration data, by min/max or a percentile of |x|), and
+// quantisation-aware training before it (fake quantisation with straight-through gradients).
 import { noGrad } from '../autograd/mode.js';
 import { abs } from '../ops/elementwise.js';
 import { max } from '../ops/reduce.js';
@@ -11,6 +12,16 @@ import type { Tensor } from '../tensor/tensor.js';
 
 function quantizables(model: Module): Quantizable[] {
   return [...model.namedModules()].flatMap(([, m]) => (isQuantizable(m) && !m.quantized ? [m] : []));
+}
+
+/**
+ * Quantisation-aware training: every quantisable layer computes with fake-quantised weights and
+ * inputs (straight-through gradients) until quantizeDynamic turns it int8. Returns how many.
+ */
+export function prepareQat(model: Module): number {
+  const layers = quantizables(model);
+  for (const m of layers) m.fakeQuant = true;
+  return layers.length;
 }
 
 /** Int8 weights, activations quantised per row at run time. Returns how many layers changed. */

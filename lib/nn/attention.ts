@@ -50,6 +50,7 @@ export class MultiheadAttention extends Module implements Quantizable {
   }
 
   inputObserver: ((x: Tensor) => void) | null = null;
+  fakeQuant = false;
   get quantized(): boolean {
     return this.param('in_proj_weight')!.dtype === 'int8';
   }
@@ -67,12 +68,12 @@ export class MultiheadAttention extends Module implements Quantizable {
     let q: Tensor, k: Tensor, v: Tensor;
     if (query === key && key === value) {
       this.inputObserver?.(query);
-      [q, k, v] = split(project(query, w, b, ws, inputScale), E, -1) as [Tensor, Tensor, Tensor];
+      [q, k, v] = split(project(query, w, b, ws, inputScale, this.fakeQuant), E, -1) as [Tensor, Tensor, Tensor];
     } else {
       const rows = (t: Tensor | null, i: number) => (t ? slice(t, 0, i * E, (i + 1) * E) : null);
       const part = (x: Tensor, i: number) => {
         this.inputObserver?.(x);
-        return project(x, rows(w, i)!, rows(b, i), rows(ws, i), inputScale);
+        return project(x, rows(w, i)!, rows(b, i), rows(ws, i), inputScale, this.fakeQuant);
       };
       [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
     }

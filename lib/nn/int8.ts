@@ -3,7 +3,9 @@
 // for static quantisation, `<prefix>input_scale`, so quantised state dicts save and load like any
 // other. Float weights go through linear(); int8 ones through the int8 GEMM.
 import { noGrad } from '../autograd/mode.js';
+import { add, cast, mul, sub } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
+import { reshape } from '../ops/shape.js';
 import { linearInt8, quantizePerChannel } from '../ops/quantize.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -15,6 +17,8 @@ export interface Quantizable {
   readonly quantized: boolean;
   /** Products with activations (not lookup tables): set while calibrating, sees each input. */
   inputObserver?: ((x: Tensor) => void) | null;
+  /** Quantisation-aware training: forward with the values int8 would give (weights and inputs). */
+  fakeQuant: boolean;
 }
 
 export function isQuantizable(m: object): m is Quantizable {
@@ -34,9 +38,26 @@ export function int8Buffers(weight: Tensor, weightName: string, inputScaleName: 
   ]);
 }
 
-/** x Wᵀ + b for a float or an int8 weight (then `scale` and the optional static `inputScale` apply). */
-export function project(x: Tensor, weight: Tensor, bias: Tensor | null, scale: Tensor | null, inputScale: Tensor | null): Tensor {
-  if (weight.dtype !== 'int8') return linear(x, weight, bias);
+/**
+ * The values int8 would give (rows quantised as the int8 kernels do: symmetric, max |row| / 127),
+ * with the gradient of the identity (the straight-through estimator).
+ */
+export function fakeQuantize(x: Tensor): Tensor {
+  const K = x.shape[x.ndim - 1]!;
+  const delta = noGrad(() => {
+    const { q, scale } = quantizePerChannel(reshape(x, [-1, K]));
+    const deq = reshape(mul(cast(q, 'float32'), reshape(scale, [-1, 1])), x.shape);
+    return cast(sub(deq, x), x.dtype);
+  });
+  return add(x, delta);
+}
+
+/**
+ * x Wᵀ + b for a float or an int8 weight (then `scale` and the optional static `inputScale` apply);
+ * `fake`: float weights, with input and weight fake-quantised (quantisation-aware training).
+ */
+export function project(x: Tensor, weight: Tensor, bias: Tensor | null, scale: Tensor | null, inputScale: Tensor | null, fake = false): Tensor {
+  if (weight.dtype !== 'int8') return fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias) : linear(x, weight, bias);
   if (!scale) throw new Error(`int8 linear: weight ${weight.shape} has no scale`);
   return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0);
 }

@@ -6,7 +6,7 @@ import { ones, zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearUniform, normal } from './init.js';
-import { int8Buffers, project, type Quantizable } from './int8.js';
+import { fakeQuantize, int8Buffers, project, type Quantizable } from './int8.js';
 import { Module } from './module.js';
 
 function positiveInt(v: number, what: string): number {
@@ -25,6 +25,7 @@ export class Linear extends Module implements Quantizable {
     this.registerParameter('bias', opts.bias === false ? null : linearUniform([outFeatures], inFeatures, { generator }));
   }
   inputObserver: ((x: Tensor) => void) | null = null;
+  fakeQuant = false;
   /** float, or int8 after quantize() (then `weight_scale` holds the per-row scales) */
   get weight(): Tensor {
     return this.param('weight')!;
@@ -42,7 +43,7 @@ export class Linear extends Module implements Quantizable {
   }
   forward(x: Tensor): Tensor {
     this.inputObserver?.(x);
-    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'));
+    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant);
   }
 }
 
@@ -78,8 +79,9 @@ export class Embedding extends Module implements Quantizable {
     if (this.quantized) throw new Error('Embedding.quantize: already quantized');
     this.replaceParameter('weight', int8Buffers(this.weight, 'weight', 'input_scale', 0));
   }
+  fakeQuant = false;
   forward(indices: Tensor): Tensor {
-    if (!this.quantized) return embedding(this.weight, indices);
+    if (!this.quantized) return embedding(this.fakeQuant ? fakeQuantize(this.weight) : this.weight, indices);
     const scale = this.param('weight_scale')!;
     return mul(cast(embedding(this.weight, indices), 'float32'), embedding(reshape(scale, [scale.shape[0]!, 1]), indices));
   }
