@@ -11,19 +11,88 @@
 
 namespace tf::cpu::TF_ATTN_NS {
 
-// S[r][j] = q_r . k_j (q pre-scaled) for a tile, plus the mask bias (0 or -inf)
-static inline void tile_scores(const float* q, int64_t br, const float* kt, int64_t bc, int64_t D, float* S) {
-  for (int64_t r = 0; r < br; ++r) {
-    float* s = S + r * kBc;
-    for (int64_t j = 0; j < kBc; ++j) s[j] = 0.0f;
+// 16 floats in GCC's vector extension: lowered to one zmm, two ymm or four xmm registers by the ISA
+// this file is compiled for; aligned(4) allows unaligned loads and stores.
+// The helpers below pass V16 by value; they are static inline, so the ABI note GCC gives for
+// builds without AVX-512 concerns no real call.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float V16 __attribute__((vector_size(64), aligned(4)));
+static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
+static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
+
+// RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers
+template <int RB>
+static inline void score_rows(const float* q, const float* kt, int64_t D, float* S) {
+  for (int64_t h = 0; h < kBc; h += 32) {
+    V16 acc[RB][2] = {};
     for (int64_t d = 0; d < D; ++d) {
-      const float qd = q[r * D + d];
-      const float* k = kt + d * kBc;
-#pragma omp simd
-      for (int64_t j = 0; j < kBc; ++j) s[j] += qd * k[j];
+      const V16 k0 = vload(kt + d * kBc + h), k1 = vload(kt + d * kBc + h + 16);
+      for (int r = 0; r < RB; ++r) {
+        const float qd = q[r * D + d];
+        acc[r][0] += qd * k0;
+        acc[r][1] += qd * k1;
+      }
+    }
+    for (int r = 0; r < RB; ++r) {
+      vstore(S + r * kBc + h, acc[r][0]);
+      vstore(S + r * kBc + h + 16, acc[r][1]);
     }
   }
-  (void)bc;
+}
+
+// S[r][j] = q_r . k_j (q pre-scaled) for a tile; kt is the tile transposed, zero-padded to kBc
+static inline void tile_scores(const float* q, int64_t br, const float* kt, int64_t D, float* S) {
+  int64_t r = 0;
+  for (; r + 4 <= br; r += 4) score_rows<4>(q + r * D, kt, D, S + r * kBc);
+  for (; r < br; ++r) score_rows<1>(q + r * D, kt, D, S + r * kBc);
+}
+
+// acc[r] += sum_i P(r, i) x_i for RB rows, P(r, i) = P[r rs + i is], width = 16 NV, in registers
+template <int NV, int RB>
+static inline void accumulate_rows(const float* P, int64_t rs, int64_t is, int64_t inner, const float* x, float* acc) {
+  constexpr int64_t W = 16 * NV;
+  V16 a[RB][NV];
+  for (int r = 0; r < RB; ++r)
+    for (int n = 0; n < NV; ++n) a[r][n] = vload(acc + r * W + 16 * n);
+  for (int64_t i = 0; i < inner; ++i) {
+    V16 xi[NV];
+    for (int n = 0; n < NV; ++n) xi[n] = vload(x + i * W + 16 * n);
+    for (int r = 0; r < RB; ++r) {
+      const float pri = P[r * rs + i * is];
+      for (int n = 0; n < NV; ++n) a[r][n] += pri * xi[n];
+    }
+  }
+  for (int r = 0; r < RB; ++r)
+    for (int n = 0; n < NV; ++n) vstore(acc + r * W + 16 * n, a[r][n]);
+}
+
+template <int NV>
+static inline void accumulate_block(const float* P, int64_t rs, int64_t is, int64_t rows, int64_t inner, const float* x, float* acc) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) accumulate_rows<NV, 4>(P + r * rs, rs, is, inner, x, acc + r * 16 * NV);
+  for (; r < rows; ++r) accumulate_rows<NV, 1>(P + r * rs, rs, is, inner, x, acc + r * 16 * NV);
+}
+
+// acc[rows x width] += P[rows x inner] X[inner x width], P read through strides (rs, is) so the
+// same loop does P V and dS K (P as stored) and P^T dO and dS^T Q (P transposed); rows of X and
+// acc are contiguous, width apart.
+static inline void accumulate(const float* P, int64_t rs, int64_t is, int64_t rows, int64_t inner, const float* x, int64_t width, float* acc) {
+  switch (width) {
+    case 16: return accumulate_block<1>(P, rs, is, rows, inner, x, acc);
+    case 32: return accumulate_block<2>(P, rs, is, rows, inner, x, acc);
+    case 48: return accumulate_block<3>(P, rs, is, rows, inner, x, acc);
+    case 64: return accumulate_block<4>(P, rs, is, rows, inner, x, acc);
+    default:
+      for (int64_t r = 0; r < rows; ++r) {
+        float* a = acc + r * width;
+        for (int64_t i = 0; i < inner; ++i) {
+          const float pri = P[r * rs + i * is];
+          const float* xi = x + i * width;
+#pragma omp simd
+          for (int64_t e = 0; e < width; ++e) a[e] += pri * xi[e];
+        }
+      }
+  }
 }
 
 static inline void apply_mask(const Problem& p, int64_t b, int64_t i0, int64_t br, int64_t j0, int64_t bc, float* S) {
@@ -62,7 +131,7 @@ void forward(const Problem& p, const float* q, const float* k, const float* v, f
   for (int64_t j0 = 0; j0 < end; j0 += kBc) {
     const int64_t bc = std::min(kBc, p.Sk - j0);
     transpose_tile(kh, j0, bc, D, w.kt);
-    tile_scores(w.q, br, w.kt, bc, D, w.S);
+    tile_scores(w.q, br, w.kt, D, w.S);
     apply_mask(p, b, i0, br, j0, bc, w.S);
     for (int64_t r = 0; r < br; ++r) {
       float* s = w.S + r * kBc;
@@ -83,13 +152,8 @@ void forward(const Problem& p, const float* q, const float* k, const float* v, f
       w.m[r] = mx;
       float* a = w.acc + r * Dv;
       for (int64_t e = 0; e < Dv; ++e) a[e] *= corr;
-      for (int64_t j = 0; j < bc; ++j) {
-        const float pj = s[j];
-        const float* vr = vh + (j0 + j) * Dv;
-#pragma omp simd
-        for (int64_t e = 0; e < Dv; ++e) a[e] += pj * vr[e];
-      }
     }
+    accumulate(w.S, kBc, 1, br, bc, vh + j0 * Dv, Dv, w.acc);  // acc += P V
   }
   for (int64_t r = 0; r < br; ++r) {
     const float inv = w.l[r] > 0.0f ? 1.0f / w.l[r] : 0.0f;
@@ -113,9 +177,9 @@ void backward(const Problem& p, const float* q, const float* k, const float* v, 
       const int64_t br = std::min(kBr, p.Sq - i0);
       for (int64_t r = 0; r < br; ++r)
         for (int64_t d = 0; d < D; ++d) w.q[r * D + d] = qh[(i0 + r) * D + d] * p.scale;
-      tile_scores(w.q, br, w.kt, bc, D, w.S);
+      tile_scores(w.q, br, w.kt, D, w.S);
       apply_mask(p, b, i0, br, j0, bc, w.S);
-      tile_scores(gh + i0 * Dv, br, w.vt, bc, Dv, w.dP);  // dP = dO V^T
+      tile_scores(gh + i0 * Dv, br, w.vt, Dv, w.dP);  // dP = dO V^T
       for (int64_t r = 0; r < br; ++r) {
         float *s = w.S + r * kBc, *dp = w.dP + r * kBc;
         const float l = lh[i0 + r], di = dh[i0 + r];
@@ -128,23 +192,10 @@ void backward(const Problem& p, const float* q, const float* k, const float* v, 
           s[j] = vexp(s[j] - l);                       // P
           dp[j] = s[j] * (dp[j] - di) * p.scale;       // dS, with the scale of Q K^T folded in
         }
-        const float* gr = gh + (i0 + r) * Dv;
-        const float* qr = qh + (i0 + r) * D;
-        float* dqr = dqh + (i0 + r) * D;
-        for (int64_t j = 0; j < bc; ++j) {
-          const float pj = s[j], dsj = dp[j];
-          float* dvr = dvh + (j0 + j) * Dv;
-#pragma omp simd
-          for (int64_t e = 0; e < Dv; ++e) dvr[e] += pj * gr[e];
-          float* dkr = dkh + (j0 + j) * D;
-          const float* kr = kh + (j0 + j) * D;
-#pragma omp simd
-          for (int64_t d = 0; d < D; ++d) {
-            dkr[d] += dsj * qr[d];
-            dqr[d] += dsj * kr[d];
-          }
-        }
       }
+      accumulate(w.S, 1, kBc, bc, br, gh + i0 * Dv, Dv, dvh + j0 * Dv);  // dV += P^T dO
+      accumulate(w.dP, 1, kBc, bc, br, qh + i0 * D, D, dkh + j0 * D);    // dK += dS^T Q
+      accumulate(w.dP, kBc, 1, br, bc, kh + j0 * D, D, dqh + i0 * D);    // dQ += dS K
     }
   }
 }
