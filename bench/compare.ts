@@ -16,7 +16,9 @@ const key = (r: Row) => [r.w, JSON.stringify(r.n ?? r.shape ?? ''), r.dtype ?? '
 const figure = (r: Row) => (typeof r.gflops === 'number' ? r.gflops : typeof r.tokens_per_s === 'number' ? r.tokens_per_s : typeof r.ms === 'number' ? 1000 / r.ms : NaN);
 
 export function compare(workloads: string[], threads: number): number {
-  const ours = spawnSync(process.execPath, [join(packageRoot, 'dist', 'lib', 'cli.js'), 'bench', ...workloads, '--threads', String(threads)], { encoding: 'utf8' });
+  // `ort` is a peers-only workload (onnxruntime on W4), compared with our `inference` rows
+  const own = workloads.filter((w) => w !== 'ort');
+  const ours = spawnSync(process.execPath, [join(packageRoot, 'dist', 'lib', 'cli.js'), 'bench', ...own, '--threads', String(threads)], { encoding: 'utf8' });
   if (ours.status !== 0) {
     console.error(ours.stderr);
     return 1;
@@ -24,14 +26,18 @@ export function compare(workloads: string[], threads: number): number {
   const python = process.env.TENSORFORGE_PEERS_PYTHON ?? join(packageRoot, '.peers', 'bin', 'python');
   const script = resolve(packageRoot, '..', 'shared', 'peers', 'torch_bench.py');
   const peers = existsSync(python) && existsSync(script) ? spawnSync(python, [script, String(threads), ...workloads], { encoding: 'utf8' }) : null;
-  const theirs = new Map((peers?.status === 0 ? lines(peers.stdout) : []).map((r) => [key(r), r]));
+  const peerRows = peers?.status === 0 ? lines(peers.stdout) : [];
+  // onnxruntime's rows (w: infer_ort, from the `ort` workload) stand beside our `infer` rows
+  const torch = new Map(peerRows.filter((r) => r.w !== 'infer_ort').map((r) => [key(r), r]));
+  const ort = new Map(peerRows.filter((r) => r.w === 'infer_ort').map((r) => [key({ ...r, w: 'infer' }), r]));
   for (const r of lines(ours.stdout)) console.log(JSON.stringify({ ...r, peer: 'tensorforge' }));
-  for (const r of theirs.values()) console.log(JSON.stringify({ ...r, peer: 'pytorch' }));
-  console.log(`\n| workload | tensorforge | PyTorch | ratio |\n| --- | ---: | ---: | ---: |`);
+  for (const r of torch.values()) console.log(JSON.stringify({ ...r, peer: 'pytorch' }));
+  for (const r of ort.values()) console.log(JSON.stringify({ ...r, peer: 'onnxruntime' }));
+  const cell = (a: number, b: number) => (Number.isFinite(b) ? `${b.toFixed(1)} | ${(a / b).toFixed(2)}` : 'n/a | n/a');
+  console.log(`\n| workload | tensorforge | PyTorch | ratio | onnxruntime | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |`);
   for (const r of lines(ours.stdout)) {
-    const p = theirs.get(key(r));
-    const a = figure(r), b = p ? figure(p) : NaN;
-    console.log(`| ${key(r)} | ${a.toFixed(1)} | ${Number.isFinite(b) ? b.toFixed(1) : 'n/a'} | ${Number.isFinite(b) ? (a / b).toFixed(2) : 'n/a'} |`);
+    const a = figure(r), p = torch.get(key(r)), o = ort.get(key(r));
+    console.log(`| ${key(r)} | ${a.toFixed(1)} | ${cell(a, p ? figure(p) : NaN)} | ${cell(a, o ? figure(o) : NaN)} |`);
   }
   if (!peers) console.log('\n(PyTorch not found: see ../shared/peers/README.md)');
   return 0;

@@ -41,17 +41,23 @@ void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
 template <int NR>
 void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, PanelInfo<NR>& info) {
   int64_t cols = std::min<int64_t>(NR, g.N - n0);
-  std::memset(dst, 0, static_cast<size_t>(Kp * NR));
+  if (cols < NR || g.K % 4 != 0 || g.w_sk != 1) std::memset(dst, 0, static_cast<size_t>(Kp * NR));
   for (int j = 0; j < NR; ++j) {
     info.w_scale[j] = j < cols ? g.w_scale[n0 + j] : 0.0f;
     info.bias[j] = j < cols && g.bias ? g.bias[n0 + j] : 0.0f;
     int32_t sum = 0;
     if (j < cols) {
       const int8_t* w = g.W + (n0 + j) * g.w_sn;
-      for (int64_t k = 0; k < g.K; ++k) {
-        int8_t v = w[k * g.w_sk];
-        dst[((k / 4) * NR + j) * 4 + k % 4] = v;
-        sum += v;
+      if (g.w_sk == 1) {  // a contiguous row: 4 weights at a time, and a sum the compiler vectorises
+        for (int64_t q = 0; q < g.K / 4; ++q) std::memcpy(dst + (q * NR + j) * 4, w + q * 4, 4);
+        for (int64_t k = g.K / 4 * 4; k < g.K; ++k) dst[((k / 4) * NR + j) * 4 + k % 4] = w[k];
+        for (int64_t k = 0; k < g.K; ++k) sum += w[k];
+      } else {
+        for (int64_t k = 0; k < g.K; ++k) {
+          int8_t v = w[k * g.w_sk];
+          dst[((k / 4) * NR + j) * 4 + k % 4] = v;
+          sum += v;
+        }
       }
     }
     info.offset[j] = 128 * sum;
