@@ -1,9 +1,12 @@
-// npm run bench -- [gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]: one JSON line per figure (see ../shared/peers/README.md).
+// npm run bench -- [ceiling|bandwidth|gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]: one JSON line per figure (see ../shared/peers/README.md).
 import { setThreads } from '../lib/index.js';
+import { benchBandwidth, benchCeiling } from './ceiling.js';
 import { benchGemm } from './gemm.js';
 import { benchAttention, benchInference, benchTrainStep } from './workloads.js';
 
 const WORKLOADS: Record<string, (threads: number, minTime: number) => void> = {
+  ceiling: benchCeiling,
+  bandwidth: benchBandwidth,
   gemm: benchGemm,
   attention: benchAttention,
   train_step: benchTrainStep,

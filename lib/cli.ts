@@ -18,7 +18,7 @@ commands:
                        a run's model as ONNX or safetensors
   info                 version, loaded addon variant, CPU features, threads, CUDA
   parity FILE...       run golden files (../shared/fixtures format) and compare with PyTorch
-  bench [gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]
+  bench [ceiling|bandwidth|gemm|attention|train_step|inference|all] [--threads N] [--min-time SECONDS]
                        benchmarks as JSON lines
   help                 this text
 `;

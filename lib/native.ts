@@ -38,6 +38,8 @@ export interface NativeAddon {
   setThreads(n: number): number;
   /** Bytes held by the host caching allocator; frees them all first when `empty` is true. */
   hostCache(empty?: boolean): number;
+  /** This machine's peak rate on the current threads: G op/s (fma_f32, bf16_dot, int8_dot; 0 when the CPU lacks it) or GB/s (copy). */
+  ceiling(kind: 'fma_f32' | 'bf16_dot' | 'int8_dot' | 'copy', seconds: number): number;
 }
 
 export const ISA_LEVELS = ['scalar', 'avx2', 'avx512', 'avx512_bf16'] as const;

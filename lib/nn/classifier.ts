@@ -1,6 +1,7 @@
 // An encoder classifier: token + position embeddings -> encoder layers (key padding mask) ->
 // optional final LayerNorm -> masked mean (or first-token) pooling -> Linear head.
 // Parameter names: tok, pos, layers.N.*, norm, head (those of the golden classifier file).
+import { blockScope } from '../autograd/mode.js';
 import { add, eq } from '../ops/elementwise.js';
 import { maskedMean } from '../ops/nn.js';
 import { mean } from '../ops/reduce.js';
@@ -89,7 +90,7 @@ export class EncoderClassifier extends Module {
     if (S > this.config.maxLen) throw new RangeError(`EncoderClassifier: sequence length ${S} is above maxLen ${this.config.maxLen}`);
     const positions = this.pos ? this.pos.forward(arange(S)) : slice(this.table!, 0, 0, S);
     let h = profileScope('embeddings', () => add(this.tok.forward(tokens), positions));
-    this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => layer.forward(h, { keyPaddingMask }))));
+    this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => blockScope(() => layer.forward(h, { keyPaddingMask })))));
     if (this.norm) h = profileScope('norm', () => this.norm!.forward(h));
     const pooled =
       this.config.pooling === 'first'

@@ -1,5 +1,6 @@
 // Encoder layers: the founding document's SeedEncoderLayer and PyTorch's TransformerEncoderLayer,
 // plus TransformerEncoder (a stack of layers, named layers.0, layers.1, ...).
+import { blockScope } from '../autograd/mode.js';
 import { add } from '../ops/elementwise.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -85,11 +86,11 @@ export class TransformerEncoderLayer extends Module {
   }
   forward(src: Tensor, opts: AttentionCallOptions = {}): Tensor {
     if (this.normFirst) {
-      const x = add(src, this.sa(this.norm1.forward(src), opts));
-      return add(x, this.ff(this.norm2.forward(x)));
+      const x = blockScope(() => add(src, this.sa(this.norm1.forward(src), opts)));
+      return blockScope(() => add(x, this.ff(this.norm2.forward(x))));
     }
-    const x = this.norm1.forward(add(src, this.sa(src, opts)));
-    return this.norm2.forward(add(x, this.ff(x)));
+    const x = blockScope(() => this.norm1.forward(add(src, this.sa(src, opts))));
+    return blockScope(() => this.norm2.forward(add(x, this.ff(x))));
   }
 }
 

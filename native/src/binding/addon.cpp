@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include "tensorforge/ceiling.h"
 #include "tensorforge/isa.h"
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
@@ -293,6 +294,21 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, tf::max_threads());
 }
 
+// ceiling(kind, seconds): this machine's peak rate of `kind` (fma_f32, bf16_dot, int8_dot: G op/s;
+// copy: GB/s read + written) on the current threads
+Napi::Value Ceiling(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsNumber()) arg_error(env, "ceiling", "expects (kind, seconds)");
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  double s = info[1].As<Napi::Number>().DoubleValue();
+  if (!(s > 0 && s <= 60)) throw Napi::RangeError::New(env, "ceiling: seconds must be in (0, 60]");
+  if (kind == "fma_f32") return Napi::Number::New(env, tf::ceiling::fma_f32_gflops(s));
+  if (kind == "bf16_dot") return Napi::Number::New(env, tf::ceiling::bf16_dot_gflops(s));
+  if (kind == "int8_dot") return Napi::Number::New(env, tf::ceiling::int8_dot_gops(s));
+  if (kind == "copy") return Napi::Number::New(env, tf::ceiling::copy_gbps(s));
+  throw Napi::RangeError::New(env, "ceiling: unknown kind " + kind + " (fma_f32, bf16_dot, int8_dot, copy)");
+}
+
 Napi::Value HostCache(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].ToBoolean().Value()) tf::host::empty_cache();
   return Napi::Number::New(info.Env(), static_cast<double>(tf::host::cached_bytes()));
@@ -300,6 +316,7 @@ Napi::Value HostCache(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hostCache", Napi::Function::New(env, HostCache));
+  exports.Set("ceiling", Napi::Function::New(env, Ceiling));
   exports.Set("Storage", Storage::Init(env));
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("opNames", Napi::Function::New(env, OpNames));
