@@ -13,8 +13,8 @@ export function benchCeiling(threads: number, minTime: number): void {
 }
 
 export function benchBandwidth(threads: number, minTime: number): void {
-  // 4096 rows x 1024: 16 MiB per float32 tensor, beyond the caches
-  const rows = 4096, d = 1024, bytes = rows * d * 4;
+  // 16384 rows x 1024: 64 MiB per float32 tensor, far beyond the caches
+  const rows = 16384, d = 1024, bytes = rows * d * 4;
   const x = randn([rows, d]), w = ones([d]), b = zeros([d]);
   let t = timeit(() => tidy(() => void noGrad(() => layerNorm(x, w, b))), minTime);
   emit({ w: 'layer_norm', shape: [rows, d], gbps: (2 * bytes) / t / 1e9, ms: t * 1e3 }, threads);

@@ -10,6 +10,7 @@ namespace tf::host {
 void* alloc(size_t bytes);          // nullptr when out of memory
 void release(void* p, size_t bytes); // bytes as passed to alloc
 size_t cached_bytes();
+size_t held_bytes();                // taken from the system: in use + cached
 void empty_cache();                 // frees every cached block
 
 // A scratch buffer of n T's from the cache, returned to it when it goes out of scope.

@@ -44,12 +44,15 @@ class Storage : public Napi::ObjectWrap<Storage> {
     if (!(n >= 0) || n != std::floor(n) || n > 9007199254740991.0)
       throw Napi::RangeError::New(env, "Storage: byte length must be a non-negative integer, got " + std::to_string(n));
     bytes_ = static_cast<size_t>(n);
+    const size_t held = tf::host::held_bytes();
     data_ = static_cast<char*>(tf::host::alloc(bytes_));
     if (!data_) throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
     // op outputs are written whole by their kernel; everything else starts as zeros
     bool zero = info.Length() < 2 || info[1].ToBoolean().Value();
     if (zero) std::memset(data_, 0, bytes_);
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes_));
+    // V8 hears about memory the allocator takes from the system, not about buffers it hands out
+    // again: reporting every reuse made it run a full GC every few large ops
+    report_growth(env, held);
   }
   ~Storage() override { Free(); }
 
@@ -58,11 +61,16 @@ class Storage : public Napi::ObjectWrap<Storage> {
   bool alive() const { return data_ != nullptr; }
 
  private:
+  static void report_growth(Napi::Env env, size_t held_before) {
+    const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - static_cast<int64_t>(held_before);
+    if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(env, delta);
+  }
   void Free() {
     if (!data_) return;
+    const size_t held = tf::host::held_bytes();
     tf::host::release(data_, bytes_);
     data_ = nullptr;
-    Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(bytes_));
+    report_growth(Env(), held);
   }
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     Free();
@@ -310,7 +318,12 @@ Napi::Value Ceiling(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value HostCache(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].ToBoolean().Value()) tf::host::empty_cache();
+  if (info.Length() > 0 && info[0].ToBoolean().Value()) {
+    const int64_t held = static_cast<int64_t>(tf::host::held_bytes());
+    tf::host::empty_cache();
+    const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - held;
+    if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), delta);
+  }
   return Napi::Number::New(info.Env(), static_cast<double>(tf::host::cached_bytes()));
 }
 

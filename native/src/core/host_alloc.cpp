@@ -24,6 +24,7 @@ struct Cache {
   std::mutex mu;
   std::map<size_t, std::vector<void*>> free;
   size_t cached = 0;
+  size_t held = 0;  // bytes taken from the system and not given back (in use + cached)
   size_t cap = [] {
     const char* e = std::getenv("TENSORFORGE_HOST_CACHE_MB");
     return e ? static_cast<size_t>(std::strtoull(e, nullptr, 10)) << 20 : kDefaultCap;
@@ -52,6 +53,10 @@ void* alloc(size_t bytes) {
   size_t align = n >= kHuge ? kHuge : 64;
   void* p = std::aligned_alloc(align, (n + align - 1) / align * align);
   if (p && n >= kHuge) madvise(p, n, MADV_HUGEPAGE);
+  if (p) {
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.held += n;
+  }
   return p;
 }
 
@@ -66,8 +71,14 @@ void release(void* p, size_t bytes) {
       c.cached += n;
       return;
     }
+    c.held -= n;
   }
   std::free(p);
+}
+
+size_t held_bytes() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  return cache().held;
 }
 
 size_t cached_bytes() {
@@ -79,7 +90,10 @@ void empty_cache() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   for (auto& [n, list] : c.free)
-    for (void* p : list) std::free(p);
+    for (void* p : list) {
+      std::free(p);
+      c.held -= n;
+    }
   c.free.clear();
   c.cached = 0;
 }

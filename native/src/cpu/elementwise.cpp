@@ -1,8 +1,8 @@
 // CPU elementwise kernels: dims coalesced, OpenMP over runs (or over chunks of one long run), a
 // typed float32 fast path, everything else through per-dtype loads in float (double for integers).
-// Ops with a vectorised loop for the active ISA (activation.h) use it on unit-stride runs.
+// Ops with a vectorised loop for the active ISA (loops.h) use it on unit-stride runs.
 #include <type_traits>
-#include "activation.h"
+#include "loops.h"
 #include "tensorforge/convert.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
@@ -139,8 +139,8 @@ void map_any(OpCall& c, DType in_dtype, FF ff, FD fd, VecFn<NI> vf = nullptr) {
 }
 
 // the vectorised loop of an op, if it has one
-VecFn<1> vec_unary(Op op) { return op == Op::gelu ? activations().gelu : nullptr; }
-VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? activations().gelu_backward : nullptr; }
+VecFn<1> vec_unary(Op op) { return op == Op::gelu ? loops().gelu : nullptr; }
+VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? loops().gelu_backward : nullptr; }
 
 #define TF_UNARY(n)                                                                                              \
   void k_##n(OpCall& c) {                                                                                        \

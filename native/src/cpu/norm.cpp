@@ -1,8 +1,10 @@
-// CPU layer_norm: one pass for the statistics (float32 values, double sums), one for the output;
+// CPU layer_norm: the per-ISA row loop of loops.h (float32 lane sums, two passes for the
+// statistics, one for the output);
 // backward accumulates dweight/dbias per thread and adds the partials in a fixed order, so the
 // result does not depend on scheduling.
 #include <cmath>
 #include <vector>
+#include "loops.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/staging.h"
 #include "tensorforge/op.h"
@@ -25,19 +27,9 @@ void k_layer_norm(OpCall& c) {
   bool has_w = c.in.size() > 1, has_b = c.in.size() > 2;
   float eps = static_cast<float>(c.attrs[0]);
   float *mean = c.out[1].ptr<float>(), *rstd = c.out[2].ptr<float>();
+  const auto row = loops().layer_norm_row;
   parallel_for(rows, 3 * D, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x.p + r * D;
-      double s = 0, ss = 0;
-      for (int64_t j = 0; j < D; ++j) s += xr[j];
-      float m = static_cast<float>(s / D);
-      for (int64_t j = 0; j < D; ++j) ss += static_cast<double>(xr[j] - m) * (xr[j] - m);
-      float rs = static_cast<float>(1.0 / std::sqrt(ss / D + eps));
-      float* yr = y.p + r * D;
-      for (int64_t j = 0; j < D; ++j) yr[j] = (xr[j] - m) * rs * (has_w ? w.p[j] : 1.0f) + (has_b ? b.p[j] : 0.0f);
-      mean[r] = m;
-      rstd[r] = rs;
-    }
+    for (int64_t r = r0; r < r1; ++r) row(x.p + r * D, has_w ? w.p : nullptr, has_b ? b.p : nullptr, eps, y.p + r * D, mean + r, rstd + r, D);
   });
   y.commit();
 }

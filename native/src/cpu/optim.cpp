@@ -1,6 +1,7 @@
 // CPU multi-tensor optimizer steps: every parameter of the call in one parallel pass, with the
 // arithmetic (and its order) of torch.optim.AdamW / SGD in float32.
 #include <cmath>
+#include "loops.h"
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
 
@@ -21,15 +22,11 @@ void k_adamw_step(OpCall& c) {
   float bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(c.attrs[2], t)));
   float step = static_cast<float>(c.attrs[0] / (1 - std::pow(c.attrs[1], t)));
   float decay = static_cast<float>(1 - c.attrs[0] * c.attrs[4]);
+  const AdamWFactors f{decay, b1, b2, bc2_sqrt, eps, step};
+  const auto update = loops().adamw;
   each_param(c, 4, [&](size_t i, size_t n, int64_t b, int64_t e) {
     float *p = c.in[i].ptr<float>(), *g = c.in[n + i].ptr<float>(), *m = c.in[2 * n + i].ptr<float>(), *v = c.in[3 * n + i].ptr<float>();
-    for (int64_t j = b; j < e; ++j) {
-      p[j] *= decay;
-      m[j] += (g[j] - m[j]) * (1.0f - b1);
-      v[j] = v[j] * b2 + (1.0f - b2) * g[j] * g[j];
-      float denom = std::sqrt(v[j]) / bc2_sqrt + eps;
-      p[j] -= step * (m[j] / denom);
-    }
+    update(p + b, g + b, m + b, v + b, e - b, f);
   });
 }
 

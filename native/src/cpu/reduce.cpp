@@ -3,6 +3,7 @@
 // leading axes of a contiguous tensor (bias gradients) add whole rows instead.
 #include <cmath>
 #include <vector>
+#include "loops.h"
 #include "tensorforge/convert.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
@@ -140,13 +141,8 @@ float row_max(const float* x, int64_t n) {
   return m;
 }
 void k_softmax(OpCall& c) {
-  each_row(c, [](const float* x, const float*, float* y, int64_t n) {
-    float m = row_max(x, n);
-    double s = 0;
-    for (int64_t j = 0; j < n; ++j) s += (y[j] = std::exp(x[j] - m));
-    float inv = static_cast<float>(1.0 / s);
-    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
-  });
+  const auto row = loops().softmax_row;
+  each_row(c, [row](const float* x, const float*, float* y, int64_t n) { row(x, y, n); });
 }
 void k_log_softmax(OpCall& c) {
   each_row(c, [](const float* x, const float*, float* y, int64_t n) {

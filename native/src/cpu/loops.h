@@ -1,0 +1,38 @@
+// Loops over contiguous float32 runs compiled once per ISA (loops_kernel.h in loops_base.cpp,
+// loops_avx2.cpp, loops_avx512.cpp), and the set the active ISA uses: activations, row-wise softmax
+// and LayerNorm, the AdamW update. The kernels call them on contiguous float32 data and keep their
+// plain paths for everything else.
+#pragma once
+#include <cstdint>
+
+namespace tf::cpu {
+
+struct AdamWFactors {
+  float decay, b1, b2, bc2_sqrt, eps, step;
+};
+
+#define TF_LOOPS_DECLARE(ns)                                                                           \
+  namespace ns {                                                                                       \
+  void gelu(const float* x, float* y, int64_t n);                                                      \
+  void gelu_backward(const float* x, const float* g, float* y, int64_t n);                             \
+  void softmax_row(const float* x, float* y, int64_t n);                                               \
+  void layer_norm_row(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n); \
+  void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);          \
+  }
+TF_LOOPS_DECLARE(loops_base)
+TF_LOOPS_DECLARE(loops_avx2)
+TF_LOOPS_DECLARE(loops_avx512)
+#undef TF_LOOPS_DECLARE
+
+struct Loops {
+  void (*gelu)(const float* x, float* y, int64_t n);
+  void (*gelu_backward)(const float* x, const float* g, float* y, int64_t n);
+  // y = softmax(x) over one row
+  void (*softmax_row)(const float* x, float* y, int64_t n);
+  // one row of LayerNorm; w, b may be null; writes the row's mean and 1/std
+  void (*layer_norm_row)(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n);
+  void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);
+};
+Loops loops();  // for the active ISA
+
+}  // namespace tf::cpu
