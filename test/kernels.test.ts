@@ -160,6 +160,7 @@ add({ name: 'index_select', inputs: (g) => [rn(g, [7, 5, 3]), tf.tensor([6, 0, 0
 add({ name: 'index_select axis 2', inputs: (g) => [rn(g, [2, 5, 3]), tf.tensor([2, 2, 1, 0, 1], { dtype: 'int32' })], fn: (x, i) => tf.indexSelect(x!, -1, i!) });
 add({ name: 'dropout', inputs: (g) => [rn(g, [37, 17])], fn: (x) => tf.dropout(x!, 0.3, true, new tf.Generator(5)) });
 add({ name: 'dropout strided', inputs: (g) => [strided(rn(g, [17]))], fn: (x) => tf.dropout(x!, 0.5, true, new tf.Generator(9)) });
+add({ name: 'dropout large (threads split inside Philox blocks)', inputs: (g) => [rn(g, [301, 257])], fn: (x) => tf.dropout(x!, 0.1, true, new tf.Generator(3)), grad: false });
 for (const [opts, n] of [
   [{}, 17],
   [{ labelSmoothing: 0.1 }, 9],

@@ -2,6 +2,7 @@
 // loops_avx2.cpp, loops_avx512.cpp), and the set the active ISA uses: activations, row-wise softmax
 // and LayerNorm, the AdamW update. The kernels call them on contiguous float32 data and keep their
 // plain paths for everything else.
+// The Philox loop computes the same words as philox.h, sixteen blocks side by side.
 #pragma once
 #include <cstdint>
 
@@ -18,6 +19,7 @@ struct AdamWFactors {
   void softmax_row(const float* x, float* y, int64_t n);                                               \
   void layer_norm_row(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n); \
   void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);          \
+  void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);      \
   }
 TF_LOOPS_DECLARE(loops_base)
 TF_LOOPS_DECLARE(loops_avx2)
@@ -32,6 +34,8 @@ struct Loops {
   // one row of LayerNorm; w, b may be null; writes the row's mean and 1/std
   void (*layer_norm_row)(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n);
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);
+  // keep[4 k + w] = (uniform of word w of Philox block first_block + k) >= p, for k < blocks
+  void (*dropout_keep)(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);
 };
 Loops loops();  // for the active ISA
 

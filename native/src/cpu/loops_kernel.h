@@ -74,4 +74,39 @@ void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWF
   }
 }
 
+void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep) {
+  constexpr int L = 16;  // blocks side by side: the rounds' 32x32->64 products vectorise across them
+  const uint32_t key0 = static_cast<uint32_t>(seed), key1 = static_cast<uint32_t>(seed >> 32);
+  for (int64_t b0 = 0; b0 < blocks; b0 += L) {
+    const int n = static_cast<int>(blocks - b0 < L ? blocks - b0 : L);
+    uint32_t c0[L], c1[L], c2[L], c3[L];
+    for (int j = 0; j < L; ++j) {
+      const uint64_t ctr = first_block + static_cast<uint64_t>(b0 + j);
+      c0[j] = static_cast<uint32_t>(ctr);
+      c1[j] = static_cast<uint32_t>(ctr >> 32);
+      c2[j] = c3[j] = 0;
+    }
+    uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; ++r) {
+#pragma omp simd
+      for (int j = 0; j < L; ++j) {
+        const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0[j];
+        const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2[j];
+        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[j] ^ k0;
+        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[j] ^ k1;
+        c1[j] = static_cast<uint32_t>(p1);
+        c3[j] = static_cast<uint32_t>(p0);
+        c0[j] = n0;
+        c2[j] = n2;
+      }
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    for (int j = 0; j < n; ++j) {
+      const uint32_t w[4] = {c0[j], c1[j], c2[j], c3[j]};
+      for (int u = 0; u < 4; ++u) keep[(b0 + j) * 4 + u] = static_cast<float>(w[u] >> 8) * (1.0f / 16777216.0f) >= p;
+    }
+  }
+}
+
 }  // namespace tf::cpu::TF_LOOPS_NS

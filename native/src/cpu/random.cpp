@@ -1,6 +1,7 @@
 // CPU Philox ops: the same stream as the reference (element i takes stream element i), split
 // across threads by index, so the result does not depend on the thread count.
 #include <algorithm>
+#include "loops.h"
 #include "tensorforge/convert.h"
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
@@ -49,9 +50,16 @@ void k_dropout(OpCall& c) {
   float p = static_cast<float>(c.attrs[0]), scale = static_cast<float>(1.0 / (1.0 - c.attrs[0]));
   uint64_t seed = u64(c.attrs[1]), off = u64(c.attrs[2]);
   bool fast = x.contiguous() && y.contiguous() && is_float(x.dtype);
+  const auto keep = loops().dropout_keep;
   parallel_for(x.numel(), 16, [&](int64_t b, int64_t e) {
     uint8_t* mask = m.ptr<uint8_t>();
-    each_word(seed, off, b, e, [&](int64_t i, uint32_t w) { mask[i] = static_cast<float>(w >> 8) * (1.0f / 16777216.0f) >= p; });
+    // whole Philox blocks through the vector loop, the partial blocks at either end word by word
+    const auto word = [&](int64_t i, uint32_t w) { mask[i] = static_cast<float>(w >> 8) * (1.0f / 16777216.0f) >= p; };
+    const int64_t first = std::min(e, b + static_cast<int64_t>((4 - (off + static_cast<uint64_t>(b)) % 4) % 4));
+    each_word(seed, off, b, first, word);
+    const int64_t blocks = (e - first) / 4;
+    if (blocks > 0) keep(seed, (off + static_cast<uint64_t>(first)) / 4, blocks, p, mask + first);
+    each_word(seed, off, first + 4 * blocks, e, word);
     if (!fast) {
       for (int64_t i = b; i < e; ++i) y.set(y.offset_of(i), mask[i] ? static_cast<float>(x.get(x.offset_of(i))) * scale : 0.0f);
       return;
