@@ -49,3 +49,4 @@ export { classificationMetrics, type Metrics } from './train/metrics.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export { runJob, DEFAULT_CONFIG, type JobConfig, type JobSummary } from './train/job.js';
 export { TrainedClassifier, type Prediction } from './train/run.js';
+export { Predictor, type PredictorOptions } from './train/predictor.js';

@@ -27,14 +27,16 @@ using tf::View;
 // finalizer frees it otherwise. External memory is reported so V8 sees the pressure.
 class Storage : public Napi::ObjectWrap<Storage> {
  public:
-  static Napi::FunctionReference* ctor;
+  // the Storage class of an environment (the main thread and each worker thread load the addon
+  // into an environment of their own, so the constructor lives in per-environment data)
+  static Napi::Function ctor(Napi::Env env) { return env.GetInstanceData<Napi::FunctionReference>()->Value(); }
   static Napi::Function Init(Napi::Env env) {
     Napi::Function f = DefineClass(env, "Storage",
                                    {InstanceMethod("dispose", &Storage::Dispose), InstanceMethod("read", &Storage::Read),
                                     InstanceMethod("write", &Storage::Write),
                                     InstanceAccessor("byteLength", &Storage::ByteLength, nullptr),
                                     InstanceAccessor("disposed", &Storage::Disposed, nullptr)});
-    ctor = new Napi::FunctionReference(Napi::Persistent(f));
+    env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(f)));
     return f;
   }
   explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info) {
@@ -120,7 +122,6 @@ class Storage : public Napi::ObjectWrap<Storage> {
   char* data_ = nullptr;
   size_t bytes_ = 0;
 };
-Napi::FunctionReference* Storage::ctor = nullptr;
 
 [[noreturn]] void arg_error(Napi::Env env, const std::string& op, const std::string& what) {
   throw Napi::TypeError::New(env, op + ": " + what);
@@ -140,7 +141,7 @@ View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::str
   Napi::Array a = v.As<Napi::Array>();
   if (a.Length() != 5) arg_error(env, op, what + " must have 5 fields");
   Napi::Value sv = a.Get(0u);
-  if (!sv.IsObject() || !sv.As<Napi::Object>().InstanceOf(Storage::ctor->Value()))
+  if (!sv.IsObject() || !sv.As<Napi::Object>().InstanceOf(Storage::ctor(env)))
     arg_error(env, op, what + ": field 0 must be a Storage");
   Storage* s = Storage::Unwrap(sv.As<Napi::Object>());
   if (!s->alive()) throw Napi::Error::New(env, op + ": " + what + " uses a disposed tensor");
@@ -223,7 +224,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         const tf::OutSpec& s = specs[i];
         double numel = 1;
         for (int d = 0; d < s.rank; ++d) numel *= static_cast<double>(s.shape[d]);
-        Napi::Object so = Storage::ctor->New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype)), Napi::Boolean::New(env, false)});
+        Napi::Object so = Storage::ctor(env).New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype)), Napi::Boolean::New(env, false)});
         View v;
         v.data = Storage::Unwrap(so)->data();
         v.dtype = s.dtype;
