@@ -85,6 +85,27 @@ describe('tensorforge train', () => {
     writeFileSync(cfg, '{ not json');
     expect(run(['train', '--config', cfg]).stderr).toMatch(/cannot read config/);
   });
+  it('--max-steps stops a run that --resume then finishes, to the same bytes as an uninterrupted run', () => {
+    const args = [...SMALL, '--epochs', '2'];
+    const whole = join(dir, 'run-whole'), parts = join(dir, 'run-parts');
+    expect(run(['train', ...args, '--out', whole]).status).toBe(0);
+    const first = run(['train', ...args, '--max-steps', '3', '--out', parts]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/stopped after step 3 of \d+; continue with: tensorforge train --resume/);
+    expect(existsSync(join(parts, 'summary.json'))).toBe(false);
+    // a fresh run cannot take the unfinished folder; a resume may stop again and go on
+    expect(run(['train', ...args, '--out', parts]).stderr).toMatch(/holds an unfinished run; continue it with --resume/);
+    expect(run(['train', '--resume', parts, '--max-steps', '5']).stdout).toMatch(/resumed at step 3 .*\n(.|\n)*stopped after step 5/);
+    expect(run(['train', '--resume', parts, '--epochs', '3']).stderr).toMatch(/with --resume only --max-steps, --threads and --progress apply/);
+    const last = run(['train', '--resume', parts]);
+    expect(last.status, last.stderr).toBe(0);
+    expect(last.stdout).toMatch(/resumed at step 5/);
+    expect(readFileSync(join(parts, 'model.safetensors'))).toEqual(readFileSync(join(whole, 'model.safetensors')));
+    const a = JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8')), b = JSON.parse(readFileSync(join(parts, 'summary.json'), 'utf8'));
+    expect(b.test).toEqual(a.test);
+    expect(run(['train', '--resume', parts]).stderr).toMatch(/already holds a finished run/);
+    expect(run(['train', '--resume', join(dir, 'nothing')]).stderr).toMatch(/is not a run folder/);
+  });
   it('--help lists every option', () => {
     const h = run(['train', '--help']);
     expect(h.status).toBe(0);

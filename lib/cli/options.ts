@@ -45,6 +45,7 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   patience: { help: 'early stopping after N evaluations without improvement (null: off)', nullable: true, integer: true, min: 1 },
   threads: { help: 'CPU threads', integer: true, min: 1 },
   progress: { help: 'progress bar on a terminal, log lines otherwise' },
+  maxSteps: { help: 'stop after N optimizer steps in all; the run continues with --resume DIR (null: to the end)', nullable: true, integer: true, min: 1 },
 };
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -134,10 +135,13 @@ export function trainHelp(): string {
   });
   return [
     'usage: tensorforge train [--config FILE.json] [--option value ...]',
+    '       tensorforge train --resume DIR [--max-steps N] [--threads N] [--progress B]',
     '',
     'Trains an encoder classifier (default: spam detection on the SpamAssassin corpus) and writes a run',
     'folder: model.safetensors, tokenizer.json, config.json, manifest.json, metrics.jsonl, curves.svg,',
     'summary.json, and checkpoint/ and best/ for resuming. A config file holds the same keys in camelCase.',
+    '--resume DIR continues an unfinished run (stopped by --max-steps, or interrupted) from its checkpoint,',
+    'with the config it was started with, to the same result as an uninterrupted run.',
     '',
     ...rows,
   ].join('\n');

@@ -53,6 +53,8 @@ export interface JobConfig {
   patience: number | null;
   threads: number;
   progress: boolean;
+  /** stop after this many optimizer steps in all (the run folder stays resumable); null: to the end */
+  maxSteps: number | null;
 }
 
 export const DEFAULT_CONFIG: JobConfig = {
@@ -89,6 +91,7 @@ export const DEFAULT_CONFIG: JobConfig = {
   patience: null,
   threads: 2,
   progress: true,
+  maxSteps: null,
 };
 
 export interface JobSummary {
@@ -152,7 +155,11 @@ export async function jobLoaders(c: JobConfig, split: Split, tokenizer: SubwordT
   return { train: await loader(split.train, true), val: await loader(split.val, false), test: await loader(split.test, false) };
 }
 
-export async function runJob(config: JobConfig, log: (s: string) => void = console.log): Promise<JobSummary> {
+/**
+ * Runs the job into config.out. `resume`: continue the unfinished run in that folder from its
+ * checkpoint (its own config, tokenizer and split). Returns null when maxSteps stopped it early.
+ */
+export async function runJob(config: JobConfig, log: (s: string) => void = console.log, resume = false): Promise<JobSummary | null> {
   const t0 = Date.now();
   const c = config;
   setThreads(c.threads);
@@ -160,19 +167,25 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   const precision = resolvePrecision(c.precision);
   if (!c.out) throw new Error('train: an output folder (--out) is required');
   if (existsSync(join(c.out, 'summary.json'))) throw new Error(`train: ${c.out} already holds a finished run; choose another --out`);
+  if (resume && !existsSync(join(c.out, 'checkpoint', 'trainer.json'))) throw new Error(`train: ${c.out} has no checkpoint to resume from`);
+  if (!resume && existsSync(join(c.out, 'config.json'))) throw new Error(`train: ${c.out} holds an unfinished run; continue it with --resume ${c.out} or choose another --out`);
   mkdirSync(c.out, { recursive: true });
 
   const { corpus, duplicates, split } = await loadJobData(c, log);
-  writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
-
-  const tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
-  tokenizer.save(join(c.out, 'tokenizer.json'));
+  let tokenizer: SubwordTokenizer;
+  if (resume) {
+    tokenizer = SubwordTokenizer.load(join(c.out, 'tokenizer.json'));
+  } else {
+    writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
+    tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
+    tokenizer.save(join(c.out, 'tokenizer.json'));
+  }
   const { train: trainLoader, val: valLoader, test: testLoader } = await jobLoaders(c, split, tokenizer);
 
   const mcfg = modelConfig(c, tokenizer.vocabSize, corpus.labels.length);
   const model = new EncoderClassifier(mcfg);
   const runConfig = { job: c, model: mcfg, labels: corpus.labels, tokenizer: { fingerprint: tokenizer.fingerprint, vocabSize: tokenizer.vocabSize }, precision };
-  writeFileAtomic(join(c.out, 'config.json'), [new TextEncoder().encode(JSON.stringify(runConfig, null, 1))]);
+  if (!resume) writeFileAtomic(join(c.out, 'config.json'), [new TextEncoder().encode(JSON.stringify(runConfig, null, 1))]);
   log(`model: ${model.parameterCount()} parameters, ${c.layers} layers, d ${c.dModel}, ${c.nHead} heads, precision ${precision}`);
 
   const stepsPerEpoch = Math.ceil(trainLoader.batchesPerEpoch() / c.accumulation);
@@ -182,13 +195,22 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     epochs: c.epochs, accumulation: c.accumulation, precision, clipNorm: c.clipNorm,
     schedule: { kind: c.schedule, lr: c.lr, warmupSteps: Math.round(totalSteps * c.warmupRatio), totalSteps },
     evalEvery: c.evalEvery, bestMetric: c.bestMetric, patience: c.patience, runDir: c.out, progress: c.progress,
+    maxSteps: c.maxSteps ?? undefined,
   }, {
     onEvalEnd: ({ epoch, step, metrics, improved }) =>
       log(`eval epoch ${epoch} step ${step}: val loss ${metrics.loss.toFixed(4)} accuracy ${(100 * metrics.accuracy).toFixed(2)}% ${improved ? '(best)' : ''}`),
   });
+  if (resume) {
+    trainer.resume(join(c.out, 'checkpoint'));
+    log(`resumed at step ${trainer.state.step} of ${totalSteps}`);
+  }
   const tFit = Date.now();
   const fit = trainer.fit(trainLoader, valLoader);
   const trainSeconds = (Date.now() - tFit) / 1000;
+  if (fit.stoppedAtMaxSteps) {
+    log(`stopped after step ${fit.steps} of ${totalSteps}; continue with: tensorforge train --resume ${c.out}`);
+    return null;
+  }
 
   // the best checkpoint's weights are the run's model
   const best = join(c.out, 'best', 'model.safetensors');

@@ -87,6 +87,8 @@ export interface FitResult {
   tokensPerSecond: number;
   best: number | null;
   stoppedEarly: boolean;
+  /** stopped by maxSteps before the last epoch's end (the checkpoint then holds that position) */
+  stoppedAtMaxSteps: boolean;
   losses: number[];
 }
 
@@ -165,7 +167,8 @@ export class Trainer {
   fit(train: DataLoader, val?: DataLoader): FitResult {
     const k = this.opts.accumulation;
     const perEpoch = Math.ceil(train.batchesPerEpoch() / k);
-    const totalSteps = Math.min(perEpoch * this.opts.epochs, this.opts.maxSteps ?? Infinity);
+    const plannedSteps = perEpoch * this.opts.epochs;
+    const totalSteps = Math.min(plannedSteps, this.opts.maxSteps ?? Infinity);
     const bar = this.opts.progress && process.stderr.isTTY
       ? new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true }, undefined)
       : null;
@@ -206,6 +209,8 @@ export class Trainer {
       if (this.opts.runDir) this.saveState(join(this.opts.runDir, 'checkpoint'), { epoch: this.state.epoch + 1, nextBatch: 0 });
     }
     bar?.stop();
+    const stoppedAtMaxSteps = !stoppedEarly && this.state.step >= totalSteps && totalSteps < plannedSteps;
+    if (stoppedAtMaxSteps && this.opts.runDir) this.saveState(join(this.opts.runDir, 'checkpoint'));
     if (profiling()) console.log(profileReport());
     return {
       steps: this.state.step,
@@ -214,6 +219,7 @@ export class Trainer {
       tokensPerSecond: this.state.tokens / Math.max(1e-9, this.state.seconds),
       best: this.state.best,
       stoppedEarly,
+      stoppedAtMaxSteps,
       losses,
     };
   }
