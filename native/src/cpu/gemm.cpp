@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 #include "tensorforge/gemm.h"
 #include "tensorforge/isa.h"
@@ -14,7 +15,8 @@
 namespace tf::gemm {
 namespace {
 
-constexpr int64_t KC = 256, MC_PANELS = 16, NC = 4096;
+// KC in elements of k: 256 float32 or 512 bfloat16, the same bytes per packed panel
+constexpr int64_t KC_BYTES = 1024, MC_PANELS = 16, NC = 4096;
 
 struct Aligned {
   void* p = nullptr;
@@ -45,9 +47,53 @@ inline uint16_t load<uint16_t>(const void* base, DType, int64_t off) {  // bf16 
 }
 
 // Pack rows [r0, r0+rows) x k [k0, k0+kc) of a matrix with strides (s_r, s_k) into R-wide panels.
-// f32 (PAIR=1): P[panel][k][r]; bf16 (PAIR=2): P[panel][k/2][r][k%2], kc padded to even.
+// f32 (PAIR=1): P[panel][k][r]; bf16 (PAIR=2): P[panel][k/2][r][k%2], kc padded to even; rows past
+// the matrix and k past kc are zeros. X holds T already (float32, or bfloat16 bits).
+template <class T, int R, int PAIR>
+void pack_direct(const T* X, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
+  const int64_t kcp = (kc + PAIR - 1) / PAIR * PAIR, pairs = kc / PAIR;
+  for (int64_t p = 0; p < rows; p += R) {
+    T* dst = P + (p / R) * kcp * R;
+    const int rr = static_cast<int>(std::min<int64_t>(R, rows - p));
+    const T* x = X + (r0 + p) * s_r + k0 * s_k;
+    if (PAIR == 2 && s_k == 1) {
+      // the two k of a pair sit side by side: one 32-bit copy per (pair, row)
+      for (int64_t q = 0; q < pairs; ++q)
+        for (int r = 0; r < R; ++r) {
+          if (r < rr) std::memcpy(dst + (q * R + r) * 2, x + r * s_r + 2 * q, 4);
+          else std::memset(dst + (q * R + r) * 2, 0, 4);
+        }
+    } else if (s_r == 1) {
+      // each k is a contiguous run of rows
+      for (int64_t q = 0; q < pairs; ++q)
+        for (int u = 0; u < PAIR; ++u) {
+          const T* src = x + (q * PAIR + u) * s_k;
+          T* out = dst + q * R * PAIR + u;
+          for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r];
+          for (int r = rr; r < R; ++r) out[r * PAIR] = T(0);
+        }
+    } else {
+      for (int64_t q = 0; q < pairs; ++q)
+        for (int u = 0; u < PAIR; ++u) {
+          const T* src = x + (q * PAIR + u) * s_k;
+          T* out = dst + q * R * PAIR + u;
+          for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r * s_r];
+          for (int r = rr; r < R; ++r) out[r * PAIR] = T(0);
+        }
+    }
+    // an odd kc: the last pair holds k = kc - 1 and a zero
+    for (int64_t k = pairs * PAIR; k < kcp; ++k) {
+      T* out = dst + (k / PAIR) * R * PAIR + (k % PAIR);
+      for (int r = 0; r < R; ++r) out[r * PAIR] = k < kc && r < rr ? x[r * s_r + k * s_k] : T(0);
+    }
+  }
+}
+
 template <class T, int R, int PAIR>
 void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
+  if (std::is_same<T, uint16_t>::value || d == DType::f32)
+    return pack_direct<T, R, PAIR>(static_cast<const T*>(X), s_r, s_k, r0, rows, k0, kc, P);
+  // float16 / bfloat16 into float32 panels: convert element by element
   int64_t kcp = (kc + PAIR - 1) / PAIR * PAIR;
   for (int64_t p = 0; p < rows; p += R) {
     T* dst = P + (p / R) * kcp * R;
@@ -78,6 +124,7 @@ void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int6
 
 template <class T, int MR, int NR, int PAIR, class Ukr>
 void blocked(const Args& g, Ukr ukr) {
+  constexpr int64_t KC = KC_BYTES / (4 / PAIR);
   const int64_t MC = MR * MC_PANELS;
   const int64_t nthreads = g.parallel ? max_threads() : 1;
   static thread_local Aligned a_buf;
