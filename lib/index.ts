@@ -30,6 +30,7 @@ export * from './compress/quantize.js';
 export { fakeQuantize } from './nn/int8.js';
 export * from './compress/prune.js';
 export * from './compress/distill.js';
+export * from './compress/structured.js';
 export { exportOnnx, onnxBytes, ONNX_OPSET } from './export/onnx.js';
 export { AdamW, type AdamWHyper } from './optim/adamw.js';
 export { SGD, type SGDHyper } from './optim/sgd.js';

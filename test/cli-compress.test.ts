@@ -21,7 +21,7 @@ describe('tensorforge compress / export', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const names = s.variants.map((v: { name: string }) => v.name);
-    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'int8-qat', 'pruned-50', 'distilled-1l', 'distilled-1l-int8']);
+    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'int8-qat', 'pruned-50', 'pruned-ffn-50', 'distilled-1l', 'distilled-1l-int8']);
     for (const v of s.variants) {
       expect(Object.keys(v).sort()).toEqual(['bytes', 'latency_ms_batch1', 'latency_ms_batch32', 'name', 'parameters', 'test_accuracy', 'test_f1'].sort());
       expect(v.bytes).toBeGreaterThan(0);
@@ -33,6 +33,7 @@ describe('tensorforge compress / export', () => {
     expect(by['int8-dynamic'].bytes).toBeLessThan(0.35 * by.float32.bytes);
     expect(by['pruned-50'].parameters).toBeLessThan(0.8 * by.float32.parameters);
     expect(by['distilled-1l'].parameters).toBeLessThan(by.float32.parameters);
+    expect(by['pruned-ffn-50'].bytes).toBeLessThan(by.float32.bytes);
     expect(r.stdout).toMatch(/^variant\s+bytes\s+params\s+accuracy/m);
     expect(r.stdout).toMatch(/^distilled-1l-int8\s+\d+/m);
   });

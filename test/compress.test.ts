@@ -78,3 +78,56 @@ describe('distillation', () => {
     expect(() => tf.studentFromTeacher(teacher, [3])).toThrow(/must be indices below the teacher's 3 layers/);
   });
 });
+
+describe('structured pruning (feed-forward neurons)', () => {
+  const cfg = { ...CONFIG, numLayers: 2, dropout: 0 };
+  const data = () => {
+    const g = new tf.Generator(21);
+    return { tokens: tf.randint(0, cfg.vocabSize, [6, 8], { generator: g }), labels: tf.tensor([0, 1, 1, 0, 1, 0], { dtype: 'int32' }) };
+  };
+  const lossOf = (m: tf.EncoderClassifier) => {
+    const { tokens, labels } = data();
+    return tf.crossEntropy(m.forward(tokens), labels);
+  };
+
+  it('importance is |dL/d(mask)|: matches a finite difference of scaling the neuron\'s outgoing weights', () => {
+    const m = new tf.EncoderClassifier(cfg, new tf.Generator(8)).eval();
+    const [imp] = tf.ffnImportance(m, [() => lossOf(m)]);
+    const w2 = m.stateDict().get('layers.0.linear2.weight')!;
+    const base = Float32Array.from(w2.data() as Float32Array);
+    const ff = cfg.dimFeedforward;
+    const scaled = (j: number, f: number) => {
+      const v = Float32Array.from(base);
+      for (let o = 0; o < cfg.dModel; o++) v[o * ff + j] = base[o * ff + j]! * f;
+      w2.desc('t')[0].write(w2.offset * 4, v);
+      return tf.noGrad(() => lossOf(m).item());
+    };
+    const order = [...imp!.keys()].sort((a, b) => imp![b]! - imp![a]!);
+    for (const j of [order[0]!, order[5]!]) {
+      const fd = (scaled(j, 1.05) - scaled(j, 0.95)) / 0.1;
+      expect(Math.abs(fd)).toBeCloseTo(imp![j]!, 3);
+    }
+    w2.desc('t')[0].write(w2.offset * 4, base);
+  });
+
+  it('the pruned model is smaller and computes what the original does with those neurons silenced', () => {
+    const m = new tf.EncoderClassifier(cfg, new tf.Generator(9)).eval();
+    const imp = tf.ffnImportance(m, [() => lossOf(m)]);
+    const small = tf.pruneFfnNeurons(m, imp, 10).eval();
+    expect(small.config.dimFeedforward).toBe(10);
+    expect(small.parameterCount()).toBeLessThan(m.parameterCount());
+    expect(small.stateDict().get('layers.1.linear1.weight')!.shape).toEqual([10, cfg.dModel]);
+    // silence the dropped neurons in the original: zero their rows of linear1 and columns of linear2
+    const ff = cfg.dimFeedforward;
+    imp.forEach((v, i) => {
+      const kept = new Set([...v.keys()].sort((a, b) => v[b]! - v[a]! || a - b).slice(0, 10));
+      const w2 = m.stateDict().get(`layers.${i}.linear2.weight`)!;
+      const d = Float32Array.from(w2.data() as Float32Array);
+      for (let o = 0; o < cfg.dModel; o++) for (let j = 0; j < ff; j++) if (!kept.has(j)) d[o * ff + j] = 0;
+      w2.desc('t')[0].write(w2.offset * 4, d);
+    });
+    const { tokens } = data();
+    expect(normErr(tf.noGrad(() => small.forward(tokens)), tf.noGrad(() => m.forward(tokens)))).toBeLessThan(1e-5);
+    expect(() => tf.pruneFfnNeurons(m, imp, 0)).toThrow(/keep must be an integer in \[1, 24\]/);
+  });
+});

@@ -1,5 +1,6 @@
 // `tensorforge compress`: from a finished training run, the compressed variants (dynamic and static
-// int8, int8 after quantisation-aware fine-tuning, gradual magnitude pruning with fine-tuning, a distilled student with half the layers and its
+// int8, int8 after quantisation-aware fine-tuning, gradual magnitude pruning and feed-forward
+// neuron pruning with fine-tuning, a distilled student with half the layers and its
 // int8 form), each measured on the run's own test split: file size, parameters, accuracy, spam F1,
 // and latency at batch 1 and 32 (128 tokens). Writes DIR2/<variant>/model.safetensors and summary.json.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { EncoderClassifier } from '../nn/classifier.js';
 import { autocast } from '../ops/autocast.js';
+import { crossEntropy } from '../ops/nn.js';
 import { AdamW } from '../optim/adamw.js';
 import { setThreads } from '../runtime.js';
 import { randint } from '../tensor/create.js';
@@ -20,6 +22,7 @@ import { TrainedClassifier } from '../train/run.js';
 import { evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
 import { distillationLoss, studentFromTeacher } from './distill.js';
 import { gradualSparsity, MagnitudePruner } from './prune.js';
+import { ffnImportance, pruneFfnNeurons } from './structured.js';
 import { prepareQat, quantizeDynamic, quantizeStatic } from './quantize.js';
 
 export interface CompressOptions {
@@ -174,6 +177,18 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     pruner.update(o.sparsity);
     log(`pruned: ${(100 * pruner.sparsity()).toFixed(1)}% of the weight matrices are zero`);
     measure(`pruned-${Math.round(100 * o.sparsity)}`, model, true);
+
+    // structured: half the feed-forward neurons of every layer, by mask-gradient importance
+    const full = load().model.eval();
+    const calib = loaders.train.plan(0).flat().slice(0, o.calibration);
+    const batches = Array.from({ length: Math.ceil(calib.length / job.batchSize) }, (_, i) => () => {
+      const b = loaders.train.collate(calib.slice(i * job.batchSize, (i + 1) * job.batchSize));
+      return crossEntropy(full.forward(b.tokens, b.keyPaddingMask), b.labels);
+    });
+    const keep = Math.max(1, Math.round(full.config.dimFeedforward * (1 - o.sparsity)));
+    const small = pruneFfnNeurons(full, ffnImportance(full, batches), keep);
+    fineTune(small, o.pruneEpochs, job.lr / 4, {});
+    measure(`pruned-ffn-${Math.round(100 * o.sparsity)}`, small);
   }
   if (o.distill) {
     const teacher = base.model.eval();
