@@ -21,7 +21,7 @@ describe('tensorforge compress / export', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const names = s.variants.map((v: { name: string }) => v.name);
-    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'int8-qat', 'pruned-50', 'pruned-ffn-50', 'distilled-1l', 'distilled-1l-int8']);
+    expect(names).toEqual(['float32', 'int8-dynamic', 'int8-static', 'int8-qat', 'pruned-50', 'pruned-ffn-50', 'pruned-heads-50', 'distilled-1l', 'distilled-1l-int8']);
     for (const v of s.variants) {
       expect(Object.keys(v).sort()).toEqual(['bytes', 'latency_ms_batch1', 'latency_ms_batch32', 'name', 'parameters', 'test_accuracy', 'test_f1'].sort());
       expect(v.bytes).toBeGreaterThan(0);

@@ -79,7 +79,7 @@ describe('distillation', () => {
   });
 });
 
-describe('structured pruning (feed-forward neurons)', () => {
+describe('structured pruning (feed-forward neurons, attention heads)', () => {
   const cfg = { ...CONFIG, numLayers: 2, dropout: 0 };
   const data = () => {
     const g = new tf.Generator(21);
@@ -92,7 +92,7 @@ describe('structured pruning (feed-forward neurons)', () => {
 
   it('importance is |dL/d(mask)|: matches a finite difference of scaling the neuron\'s outgoing weights', () => {
     const m = new tf.EncoderClassifier(cfg, new tf.Generator(8)).eval();
-    const [imp] = tf.ffnImportance(m, [() => lossOf(m)]);
+    const [imp] = tf.unitImportance(m, [() => lossOf(m)]).ffn;
     const w2 = m.stateDict().get('layers.0.linear2.weight')!;
     const base = Float32Array.from(w2.data() as Float32Array);
     const ff = cfg.dimFeedforward;
@@ -112,7 +112,7 @@ describe('structured pruning (feed-forward neurons)', () => {
 
   it('the pruned model is smaller and computes what the original does with those neurons silenced', () => {
     const m = new tf.EncoderClassifier(cfg, new tf.Generator(9)).eval();
-    const imp = tf.ffnImportance(m, [() => lossOf(m)]);
+    const imp = tf.unitImportance(m, [() => lossOf(m)]).ffn;
     const small = tf.pruneFfnNeurons(m, imp, 10).eval();
     expect(small.config.dimFeedforward).toBe(10);
     expect(small.parameterCount()).toBeLessThan(m.parameterCount());
@@ -129,5 +129,33 @@ describe('structured pruning (feed-forward neurons)', () => {
     const { tokens } = data();
     expect(normErr(tf.noGrad(() => small.forward(tokens)), tf.noGrad(() => m.forward(tokens)))).toBeLessThan(1e-5);
     expect(() => tf.pruneFfnNeurons(m, imp, 0)).toThrow(/keep must be an integer in \[1, 24\]/);
+  });
+
+  it('head pruning: a narrower attention that computes what the original does with those heads silenced, and exports to ONNX', async () => {
+    const m = new tf.EncoderClassifier({ ...cfg, nHead: 4 }, new tf.Generator(10)).eval();
+    const heads = tf.unitImportance(m, [() => lossOf(m)]).heads;
+    expect(heads.map((h) => h.length)).toEqual([4, 4]);
+    const small = tf.pruneHeads(m, heads, 2).eval();
+    expect(small.config.nHead).toBe(2);
+    expect(small.config.headDim).toBe(cfg.dModel / 4);
+    expect(small.stateDict().get('layers.0.self_attn.in_proj_weight')!.shape).toEqual([3 * 2 * 4, cfg.dModel]);
+    expect(small.stateDict().get('layers.0.self_attn.out_proj.weight')!.shape).toEqual([cfg.dModel, 8]);
+    // silence the dropped heads in the original: zero their out_proj columns
+    const dh = cfg.dModel / 4;
+    heads.forEach((v, i) => {
+      const kept = new Set([...v.keys()].sort((a, b) => v[b]! - v[a]! || a - b).slice(0, 2));
+      const w = m.stateDict().get(`layers.${i}.self_attn.out_proj.weight`)!;
+      const d = Float32Array.from(w.data() as Float32Array);
+      for (let o = 0; o < cfg.dModel; o++) for (let c = 0; c < cfg.dModel; c++) if (!kept.has(Math.floor(c / dh))) d[o * cfg.dModel + c] = 0;
+      w.desc('t')[0].write(w.offset * 4, d);
+    });
+    const { tokens } = data();
+    const ours = tf.noGrad(() => small.forward(tokens));
+    expect(normErr(ours, tf.noGrad(() => m.forward(tokens)))).toBeLessThan(1e-5);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(tf.onnxBytes(small));
+    const out = await session.run({ tokens: new ort.Tensor('int32', tokens.data() as Int32Array, tokens.shape), key_padding_mask: new ort.Tensor('uint8', new Uint8Array(tokens.size), tokens.shape) });
+    expect(normErr(out.logits!.data as Float32Array, ours)).toBeLessThan(1e-4);
+    expect(() => tf.pruneHeads(m, heads, 5)).toThrow(/keep must be an integer in \[1, 4\]/);
   });
 });

@@ -9,8 +9,8 @@ import { TrainedClassifier } from '../train/run.js';
 const COMPRESS_HELP = `usage: tensorforge compress --run DIR --out DIR2 [options]
 
 Builds compressed variants of a trained run and measures each on the run's test split: float32
-(the baseline), int8-dynamic, int8-static, int8-qat, pruned-S (magnitude), pruned-ffn-S
-(feed-forward neurons, physically removed), distilled-Nl, distilled-Nl-int8. Writes
+(the baseline), int8-dynamic, int8-static, int8-qat, pruned-S (magnitude), pruned-ffn-S and
+pruned-heads-S (feed-forward neurons / attention heads, physically removed), distilled-Nl, distilled-Nl-int8. Writes
 DIR2/<variant>/model.safetensors and DIR2/summary.json, and prints a table.
 
   --prune / --quantize / --distill   only these (default: all)

@@ -22,7 +22,7 @@ import { TrainedClassifier } from '../train/run.js';
 import { evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
 import { distillationLoss, studentFromTeacher } from './distill.js';
 import { gradualSparsity, MagnitudePruner } from './prune.js';
-import { ffnImportance, pruneFfnNeurons } from './structured.js';
+import { pruneFfnNeurons, pruneHeads, unitImportance } from './structured.js';
 import { prepareQat, quantizeDynamic, quantizeStatic } from './quantize.js';
 
 export interface CompressOptions {
@@ -178,17 +178,22 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     log(`pruned: ${(100 * pruner.sparsity()).toFixed(1)}% of the weight matrices are zero`);
     measure(`pruned-${Math.round(100 * o.sparsity)}`, model, true);
 
-    // structured: half the feed-forward neurons of every layer, by mask-gradient importance
+    // structured: feed-forward neurons and attention heads of every layer, by mask-gradient importance
     const full = load().model.eval();
     const calib = loaders.train.plan(0).flat().slice(0, o.calibration);
     const batches = Array.from({ length: Math.ceil(calib.length / job.batchSize) }, (_, i) => () => {
       const b = loaders.train.collate(calib.slice(i * job.batchSize, (i + 1) * job.batchSize));
       return crossEntropy(full.forward(b.tokens, b.keyPaddingMask), b.labels);
     });
-    const keep = Math.max(1, Math.round(full.config.dimFeedforward * (1 - o.sparsity)));
-    const small = pruneFfnNeurons(full, ffnImportance(full, batches), keep);
+    const importance = unitImportance(full, batches);
+    const small = pruneFfnNeurons(full, importance.ffn, Math.max(1, Math.round(full.config.dimFeedforward * (1 - o.sparsity))));
     fineTune(small, o.pruneEpochs, job.lr / 4, {});
     measure(`pruned-ffn-${Math.round(100 * o.sparsity)}`, small);
+    if (importance.heads.length) {
+      const fewer = pruneHeads(full, importance.heads, Math.max(1, Math.round(full.config.nHead * (1 - o.sparsity))));
+      fineTune(fewer, o.pruneEpochs, job.lr / 4, {});
+      measure(`pruned-heads-${Math.round(100 * o.sparsity)}`, fewer);
+    }
   }
   if (o.distill) {
     const teacher = base.model.eval();

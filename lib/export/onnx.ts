@@ -64,7 +64,7 @@ class ClassifierGraph {
 
   /** softmax(q kᵀ / sqrt(dh) + mask) v over heads; q, k, v (B, S, E). */
   attention(q: string, k: string, v: string, maskBias: string): string {
-    const g = this.g, { dModel: E, nHead: H } = this.model.config, dh = E / H;
+    const g = this.g, { dModel, nHead: H } = this.model.config, dh = this.model.config.headDim ?? dModel / H, E = H * dh;
     const heads = g.constant([0, 0, H, dh], 'int64');
     const split = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, heads])], { perm });
     const scores = g.op1('Mul', [g.op1('MatMul', [split(q, [0, 2, 1, 3]), split(k, [0, 2, 3, 1])]), g.constant([1 / Math.sqrt(dh)], 'float32', [])]);
@@ -80,7 +80,7 @@ class ClassifierGraph {
   }
 
   torchLayer(h: string, p: string, maskBias: string): string {
-    const g = this.g, E = this.model.config.dModel, normFirst = this.model.config.normFirst ?? false;
+    const c = this.model.config, g = this.g, E = c.nHead * (c.headDim ?? c.dModel / c.nHead), normFirst = c.normFirst ?? false;
     const sa = (x: string) => {
       const w = `${p}.self_attn.in_proj_weight`, b = `${p}.self_attn.in_proj_bias`;
       const [q, k, v] = [0, 1, 2].map((i) => this.linear(x, w, b, [i * E, (i + 1) * E])) as [string, string, string];

@@ -35,17 +35,25 @@ export function mergeHeads(x: Tensor): Tensor {
   return reshape(permute(x, [0, 2, 1, 3]), [b, s, h * d]);
 }
 
-/** torch.nn.MultiheadAttention(batch_first=True): in_proj_weight (3E, E) rows q, k, v; out_proj. */
+/**
+ * torch.nn.MultiheadAttention(batch_first=True): in_proj_weight (3E, E) rows q, k, v; out_proj.
+ * `headDim` (default E / numHeads) lets the heads span less than E, as after head pruning: the
+ * projections are then (3 H Dh, E) and out_proj (E, H Dh).
+ */
 export class MultiheadAttention extends Module implements Quantizable {
   readonly headDim: number;
   readonly outProj: Linear;
-  constructor(readonly embedDim: number, readonly numHeads: number, opts: { bias?: boolean; generator?: Generator } = {}) {
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: { bias?: boolean; generator?: Generator; headDim?: number } = {}) {
     super();
-    this.headDim = checkHeads(embedDim, numHeads, 'MultiheadAttention');
+    if (opts.headDim !== undefined && (!Number.isSafeInteger(opts.headDim) || opts.headDim <= 0 || !Number.isSafeInteger(numHeads) || numHeads <= 0)) {
+      throw new RangeError(`MultiheadAttention: head_dim ${opts.headDim} and num_heads ${numHeads} must be positive integers`);
+    }
+    this.headDim = opts.headDim ?? checkHeads(embedDim, numHeads, 'MultiheadAttention');
+    const inner = numHeads * this.headDim;
     const generator = opts.generator ?? defaultGenerator;
-    this.registerParameter('in_proj_weight', xavierUniform([3 * embedDim, embedDim], { generator }));
-    this.registerParameter('in_proj_bias', opts.bias === false ? null : zeros([3 * embedDim]));
-    this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias: opts.bias, generator }));
+    this.registerParameter('in_proj_weight', xavierUniform([3 * inner, embedDim], { generator }));
+    this.registerParameter('in_proj_bias', opts.bias === false ? null : zeros([3 * inner]));
+    this.outProj = this.registerModule('out_proj', new Linear(inner, embedDim, { bias: opts.bias, generator }));
     if (this.outProj.bias) fillInPlace(this.outProj.bias, 0);  // as PyTorch's _reset_parameters
   }
 
@@ -64,7 +72,7 @@ export class MultiheadAttention extends Module implements Quantizable {
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionCallOptions = {}): Tensor {
     const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias'), ws = this.param('in_proj_weight_scale');
     const inputScale = this.param('in_proj_input_scale');
-    const E = this.embedDim;
+    const E = this.numHeads * this.headDim;  // the width of q, k and v
     let q: Tensor, k: Tensor, v: Tensor;
     if (query === key && key === value) {
       this.inputObserver?.(query);

@@ -33,6 +33,8 @@ export interface EncoderClassifierConfig {
   positional?: 'learned' | 'sinusoidal';
   /** a final LayerNorm after the layers; defaults to normFirst */
   finalNorm?: boolean;
+  /** attention head width of 'torch' layers (default dModel / nHead; smaller after head pruning) */
+  headDim?: number;
 }
 
 /** sin/cos position table (maxLen, d) of "Attention is all you need". */
@@ -75,6 +77,7 @@ export class EncoderClassifier extends Module {
               activation: c.activation,
               layerNormEps: c.layerNormEps,
               normFirst: c.normFirst,
+              headDim: c.headDim,
               generator,
             }),
       ),

@@ -45,6 +45,8 @@ export interface TransformerEncoderLayerOptions {
   activation?: 'relu' | 'gelu';
   layerNormEps?: number;
   normFirst?: boolean;
+  /** width of each attention head (default dModel / nHead; smaller after head pruning) */
+  headDim?: number;
   generator?: Generator;
 }
 
@@ -67,7 +69,7 @@ export class TransformerEncoderLayer extends Module {
     if (opts.activation !== undefined && opts.activation !== 'relu' && opts.activation !== 'gelu') {
       throw new TypeError(`TransformerEncoderLayer: activation must be relu or gelu, got ${opts.activation}`);
     }
-    this.selfAttn = this.registerModule('self_attn', new MultiheadAttention(dModel, nHead, g));
+    this.selfAttn = this.registerModule('self_attn', new MultiheadAttention(dModel, nHead, { ...g, headDim: opts.headDim }));
     this.linear1 = this.registerModule('linear1', new Linear(dModel, ff, g));
     this.linear2 = this.registerModule('linear2', new Linear(ff, dModel, g));
     this.norm1 = this.registerModule('norm1', new LayerNorm(dModel, eps));
