@@ -67,9 +67,12 @@ export interface VariantRow {
   latency_ms_batch32: number;
 }
 
-/** Median wall time of `fn` over repeats filling about `seconds` (after one warm-up call). */
+/** Median wall time of `fn` over repeats filling about `seconds`, after warming up. */
 function medianMs(fn: () => void, seconds: number): number {
-  fn();
+  // warm up for a third of the time: caches, the buffer pool, the threads
+  const warm = performance.now() + (seconds * 1000) / 3;
+  do fn();
+  while (performance.now() < warm);
   const times: number[] = [];
   const end = performance.now() + seconds * 1000;
   while (times.length < 3 || (performance.now() < end && times.length < 200)) {
