@@ -29,8 +29,8 @@ export interface NativeInfo {
 export interface NativeAddon {
   /** zero (default true): fill with zeros; op outputs skip it since their kernel writes every byte */
   Storage: new (byteLength: number, zero?: boolean) => NativeStorage;
-  /** Runs one op. Returns [storage, shape, dtype id] per output when `outputs` is null. */
-  run(op: string, backend: number, inputs: ViewDesc[], outputs: ViewDesc[] | null, attrs: number[]): [NativeStorage, number[], number][];
+  /** Runs one op (by name, or by its index in opNames()). Returns [storage, shape, dtype id] per output when `outputs` is null. */
+  run(op: string | number, backend: number, inputs: ViewDesc[], outputs: ViewDesc[] | null, attrs: number[]): [NativeStorage, number[], number][];
   opNames(): string[];
   supports(backend: number, op: string): boolean;
   info(): NativeInfo;

@@ -264,7 +264,7 @@ function reference(c: Case): Outcome {
   if (!r) {
     const original = native.run;
     native.run = (op, backend, ...rest) => {
-      if (backend === 1) refOps.add(op);
+      if (backend === 1) refOps.add(typeof op === 'number' ? native.opNames()[op]! : op);
       return original.call(native, op, backend, ...rest);
     };
     try {

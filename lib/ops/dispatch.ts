@@ -6,12 +6,17 @@ import { DTYPES } from '../tensor/dtype.js';
 import { Tensor, type GradFn } from '../tensor/tensor.js';
 import { currentScope, profiling, recordOp } from '../profile.js';
 
+// op ids by name, so the binding does not look names up on every call
+let opIds: Map<string, number> | null = null;
+
 function call(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[] | null, attrs: readonly number[]) {
   const descs = inputs.map((t) => t.desc(op));
   const outDescs = outputs ? outputs.map((t) => t.desc(op)) : null;
-  if (!profiling()) return native.run(op, backendId(), descs, outDescs, attrs as number[]);
+  opIds ??= new Map(native.opNames().map((n, i) => [n, i]));
+  const id = opIds.get(op) ?? op;
+  if (!profiling()) return native.run(id, backendId(), descs, outDescs, attrs as number[]);
   const t0 = performance.now();
-  const r = native.run(op, backendId(), descs, outDescs, attrs as number[]);
+  const r = native.run(id, backendId(), descs, outDescs, attrs as number[]);
   recordOp(op, performance.now() - t0);
   return r;
 }

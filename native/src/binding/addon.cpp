@@ -127,12 +127,17 @@ class Storage : public Napi::ObjectWrap<Storage> {
   throw Napi::TypeError::New(env, op + ": " + what);
 }
 
-double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, double lo, double hi) {
-  if (!v.IsNumber()) arg_error(env, op, what + " must be a number");
+// `what` + `part` names the field in the error; the message is only built when there is one (this
+// runs for every field of every view of every op call)
+double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, const char* part, double lo, double hi) {
+  if (!v.IsNumber()) arg_error(env, op, what + part + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= lo && d <= hi) || d != std::floor(d))
-    arg_error(env, op, what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(d));
+    arg_error(env, op, what + part + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(d));
   return d;
+}
+double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, double lo, double hi) {
+  return int_field(env, op, v, what, "", lo, hi);
 }
 
 // [storage, dtype, offset, shape[], strides[]] -> View, checked to lie inside the storage
@@ -146,8 +151,8 @@ View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::str
   Storage* s = Storage::Unwrap(sv.As<Napi::Object>());
   if (!s->alive()) throw Napi::Error::New(env, op + ": " + what + " uses a disposed tensor");
   View view;
-  view.dtype = static_cast<DType>(int_field(env, op, a.Get(1u), what + " dtype", 0, tf::kNumDTypes - 1));
-  double offset = int_field(env, op, a.Get(2u), what + " offset", 0, 9007199254740991.0);
+  view.dtype = static_cast<DType>(int_field(env, op, a.Get(1u), what, " dtype", 0, tf::kNumDTypes - 1));
+  double offset = int_field(env, op, a.Get(2u), what, " offset", 0, 9007199254740991.0);
   Napi::Value shv = a.Get(3u), stv = a.Get(4u);
   if (!shv.IsArray() || !stv.IsArray()) arg_error(env, op, what + " shape and strides must be arrays");
   Napi::Array sh = shv.As<Napi::Array>(), st = stv.As<Napi::Array>();
@@ -156,8 +161,8 @@ View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::str
   view.rank = static_cast<int>(sh.Length());
   double max_off = offset, numel = 1;
   for (int d = 0; d < view.rank; ++d) {
-    view.shape[d] = static_cast<int64_t>(int_field(env, op, sh.Get(d), what + " size", 0, 9007199254740991.0));
-    view.strides[d] = static_cast<int64_t>(int_field(env, op, st.Get(d), what + " stride", 0, 9007199254740991.0));
+    view.shape[d] = static_cast<int64_t>(int_field(env, op, sh.Get(d), what, " size", 0, 9007199254740991.0));
+    view.strides[d] = static_cast<int64_t>(int_field(env, op, st.Get(d), what, " stride", 0, 9007199254740991.0));
     numel *= static_cast<double>(view.shape[d]);
     if (view.shape[d] > 0) max_off += static_cast<double>(view.shape[d] - 1) * static_cast<double>(view.strides[d]);
   }
