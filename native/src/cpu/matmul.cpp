@@ -3,6 +3,7 @@
 #include <vector>
 #include "tensorforge/convert.h"
 #include "tensorforge/gemm.h"
+#include "tensorforge/host_alloc.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
 
@@ -17,14 +18,19 @@ View batch_view(const View& v, const OutSpec& o) {
 }
 
 // Writes an M x N float32 block into the output view at element offset `base`, rounding to the
-// output dtype; rows with unit column stride convert in one run.
-void store_rows(const View& o, int64_t base, int64_t M, int64_t N, const float* src) {
+// output dtype; rows with unit column stride convert in one run; rows split across the threads
+// when `parallel` (a 16-bit output of a large GEMM must not convert on one core).
+void store_rows(const View& o, int64_t base, int64_t M, int64_t N, const float* src, bool parallel) {
   int r = o.rank;
   int64_t rs = o.strides[r - 2], cs = o.strides[r - 1];
-  for (int64_t i = 0; i < M; ++i) {
-    if (cs == 1) store_floats(src + i * N, N, o.at(base + i * rs), o.dtype);
-    else for (int64_t j = 0; j < N; ++j) o.set(base + i * rs + j * cs, src[i * N + j]);
-  }
+  auto rows = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      if (cs == 1) store_floats(src + i * N, N, o.at(base + i * rs), o.dtype);
+      else for (int64_t j = 0; j < N; ++j) o.set(base + i * rs + j * cs, src[i * N + j]);
+    }
+  };
+  if (parallel) parallel_for(M, N, rows);
+  else rows(0, M);
 }
 
 // out[b] = a[b] b[b] (+ bias) for every batch index; out may be any float dtype and layout.
@@ -35,7 +41,7 @@ void batched(const View& a, const View& b, const float* bias, const View& o) {
   int64_t batch = o.numel() / (M * N);
   bool direct = o.dtype == DType::f32 && o.strides[r - 1] == 1;
   bool per_thread = batch >= 2 * max_threads() && M * N * K <= (int64_t(1) << 21);
-  auto one = [&](int64_t t, bool parallel, std::vector<float>& tmp) {
+  auto one = [&](int64_t t, bool parallel, host::FloatBuffer& tmp) {
     int64_t ao = a.offset_of(t * M * K), bo = b.offset_of(t * K * N), oo = o.offset_of(t * M * N);
     gemm::Args g;
     g.M = M; g.N = N; g.K = K;
@@ -49,20 +55,20 @@ void batched(const View& a, const View& b, const float* bias, const View& o) {
       gemm::run(g);
       return;
     }
-    tmp.resize(static_cast<size_t>(M * N));
+    if (tmp.size() < static_cast<size_t>(M * N)) tmp.resize(static_cast<size_t>(M * N));  // no zeroing: the GEMM writes it all
     g.C = tmp.data();
     g.ldc = N;
     gemm::run(g);
-    store_rows(o, oo, M, N, tmp.data());
+    store_rows(o, oo, M, N, tmp.data(), parallel);
   };
   if (per_thread) {
     parallel_for(batch, int64_t(1) << 20, [&](int64_t b0, int64_t b1) {
-      std::vector<float> tmp;
+      host::FloatBuffer tmp;
       for (int64_t t = b0; t < b1; ++t) one(t, false, tmp);
     });
     return;
   }
-  std::vector<float> tmp;
+  host::FloatBuffer tmp;
   for (int64_t t = 0; t < batch; ++t) one(t, true, tmp);
 }
 
