@@ -12,6 +12,23 @@ double copy_gbps(double seconds);        // bytes read + written per second
 
 // per-ISA loops: `iters` rounds of 12 independent chains on each thread; return a value that
 // depends on every result so the compiler keeps the work
+template <class V, class Step>
+inline void run_chains(V (&acc)[12], long iters, Step step) {
+  for (long i = 0; i < iters; ++i)
+    for (int u = 0; u < 12; ++u) acc[u] = step(acc[u]);
+}
+// the sum of every lane of every chain (through memory: GCC 12's reduce intrinsics trip -Wuninitialized)
+template <class Lane, class V>
+inline Lane sum_chains(const V (&acc)[12]) {
+  constexpr int kLanes = sizeof(V) / sizeof(Lane);
+  alignas(64) Lane lanes[kLanes];
+  Lane s = 0;
+  for (int u = 0; u < 12; ++u) {
+    __builtin_memcpy(lanes, &acc[u], sizeof(V));
+    for (int l = 0; l < kLanes; ++l) s += lanes[l];
+  }
+  return s;
+}
 float fma_avx512(long iters);
 float fma_avx2(long iters);
 float dpbf16_avx512(long iters);

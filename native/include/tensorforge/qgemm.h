@@ -46,10 +46,12 @@ constexpr int kVnniMR = 8, kVnniNR = 32;
 constexpr int kAvx2MR = 4, kAvx2NR = 8;
 void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p);
 void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p);
-// A row of float activations to u8 (q + 128), K padded with 128 (q = 0); returns the row's scale.
-// static_inv > 0: a fixed 1/scale (static quantisation), else the row's own (dynamic).
-float quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out);
-float quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out);
+// max |x| of a row (dynamic quantisation), and a row of float activations to u8 (q + 128) with
+// 1/scale `inv`, K padded with 128 (q = 0)
+float amax_avx512(const float* x, int64_t K);
+float amax_avx2(const float* x, int64_t K);
+void quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
+void quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
 
 struct Args {
   int64_t M = 0, N = 0, K = 0;

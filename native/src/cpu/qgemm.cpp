@@ -11,17 +11,15 @@
 namespace tf::qgemm {
 namespace {
 
-float quantize_row_scalar(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out) {
-  float inv = static_inv, scale = static_inv > 0.0f ? 1.0f / static_inv : 0.0f;
-  if (static_inv <= 0.0f) {
-    float amax = 0.0f;
-    for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
-    inv = inv_scale_of(amax);
-    scale = scale_of(amax);
-  }
+float amax_scalar(const float* x, int64_t K) {
+  float amax = 0.0f;
+  for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+  return amax;
+}
+
+void quantize_row_scalar(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out) {
   for (int64_t k = 0; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
   for (int64_t k = K; k < Kp; ++k) out[k] = 128;
-  return scale;
 }
 
 // The AVX2 layout ([K/4][8][4]) with plain loops.
@@ -64,18 +62,26 @@ void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, PanelInfo<NR
   }
 }
 
-template <int MR, int NR, class Ukr, class QuantizeRow>
-void blocked(const Args& g, Ukr ukr, QuantizeRow quantize_row) {
+// the row loops of one ISA
+struct RowOps {
+  float (*amax)(const float* x, int64_t K);
+  void (*quantize)(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
+};
+
+template <int MR, int NR, class Ukr>
+void blocked(const Args& g, Ukr ukr, RowOps rows) {
   const int64_t Kp = (g.K + 3) / 4 * 4, n_panels = (g.N + NR - 1) / NR, m_tiles = (g.M + MR - 1) / MR;
   host::Buffer<uint8_t> a(static_cast<size_t>(g.M * Kp));
   host::FloatBuffer a_scale(static_cast<size_t>(g.M));
   host::Buffer<int8_t> w(static_cast<size_t>(n_panels * Kp * NR));
   host::Buffer<PanelInfo<NR>> info(static_cast<size_t>(n_panels));
-  const float static_inv = g.static_scale > 0.0f ? 1.0f / g.static_scale : 0.0f;
+  const bool fixed = g.static_scale > 0.0f;  // static: one scale for every row
   parallel_for(g.M, Kp, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      float s = quantize_row(g.X + i * g.K, g.K, Kp, static_inv, a.data() + i * Kp);
-      a_scale.data()[i] = static_inv > 0.0f ? g.static_scale : s;
+      const float* x = g.X + i * g.K;
+      const float amax = fixed ? 0.0f : rows.amax(x, g.K);
+      rows.quantize(x, g.K, Kp, fixed ? 1.0f / g.static_scale : inv_scale_of(amax), a.data() + i * Kp);
+      a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
     }
   });
   parallel_for(n_panels, Kp * NR, [&](int64_t b, int64_t e) {
@@ -97,9 +103,9 @@ void blocked(const Args& g, Ukr ukr, QuantizeRow quantize_row) {
 void run(const Args& g) {
   if (g.M == 0 || g.N == 0) return;
   Isa isa = active_isa();
-  if (isa >= Isa::avx512 && cpu_has_vnni()) return blocked<kVnniMR, kVnniNR>(g, ukr_avx512_vnni, quantize_row_avx512);
-  if (isa >= Isa::avx2) return blocked<kAvx2MR, kAvx2NR>(g, ukr_avx2, quantize_row_avx2);
-  blocked<kAvx2MR, kAvx2NR>(g, ukr_scalar, quantize_row_scalar);
+  if (isa >= Isa::avx512 && cpu_has_vnni()) return blocked<kVnniMR, kVnniNR>(g, ukr_avx512_vnni, RowOps{amax_avx512, quantize_row_avx512});
+  if (isa >= Isa::avx2) return blocked<kAvx2MR, kAvx2NR>(g, ukr_avx2, RowOps{amax_avx2, quantize_row_avx2});
+  blocked<kAvx2MR, kAvx2NR>(g, ukr_scalar, RowOps{amax_scalar, quantize_row_scalar});
 }
 
 }  // namespace tf::qgemm

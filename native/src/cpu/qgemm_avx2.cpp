@@ -43,22 +43,22 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   }
 }
 
-float quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out) {
-  float inv = static_inv, scale = static_inv > 0.0f ? 1.0f / static_inv : 0.0f;
+float amax_avx2(const float* x, int64_t K) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_setzero_ps();
   int64_t k = 0;
-  if (static_inv <= 0.0f) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 m = _mm256_setzero_ps();
-    for (; k + 8 <= K; k += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)));
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    float amax = *std::max_element(lanes, lanes + 8);
-    for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
-    inv = inv_scale_of(amax);
-    scale = scale_of(amax);
-  }
+  for (; k + 8 <= K; k += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  float amax = *std::max_element(lanes, lanes + 8);
+  for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+  return amax;
+}
+
+void quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out) {
   const __m256 vinv = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-kQMax), hi = _mm256_set1_ps(kQMax);
-  for (k = 0; k + 8 <= K; k += 8) {
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
     __m256 q = _mm256_min_ps(_mm256_max_ps(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
     alignas(32) int32_t v[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(v), _mm256_cvtps_epi32(q));
@@ -66,7 +66,6 @@ float quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float static_inv,
   }
   for (; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
   for (; k < Kp; ++k) out[k] = 128;
-  return scale;
 }
 
 }  // namespace tf::qgemm

@@ -1,5 +1,6 @@
 // AVX-512 VNNI int8 micro-kernel (8 rows x 32 columns, vpdpbusd) and activation quantisation.
 #include <immintrin.h>
+#include <algorithm>
 #include <cstring>
 #include "tensorforge/qgemm.h"
 
@@ -36,27 +37,26 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   }
 }
 
-float quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float static_inv, uint8_t* out) {
-  float inv = static_inv, scale = static_inv > 0.0f ? 1.0f / static_inv : 0.0f;
+float amax_avx512(const float* x, int64_t K) {
+  __m512 m = _mm512_setzero_ps();
   int64_t k = 0;
-  if (static_inv <= 0.0f) {
-    __m512 m = _mm512_setzero_ps();
-    for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
-    float amax = _mm512_reduce_max_ps(m);
-    for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
-    inv = inv_scale_of(amax);
-    scale = scale_of(amax);
-  }
+  for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
+  float amax = _mm512_reduce_max_ps(m);
+  for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+  return amax;
+}
+
+void quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out) {
   const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-kQMax), hi = _mm512_set1_ps(kQMax);
   const __m512i bias = _mm512_set1_epi32(128);
-  for (k = 0; k + 16 <= K; k += 16) {
-    // cvtps rounds to nearest even (the default MXCSR mode), as std::nearbyint does
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    // round to nearest even, as std::nearbyint in the default mode
     __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(q), bias)));
   }
   for (; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
   for (; k < Kp; ++k) out[k] = 128;
-  return scale;
 }
 
 }  // namespace tf::qgemm
