@@ -25,6 +25,15 @@ using tf::View;
 
 // A 64-byte aligned host buffer owned by one JS object. dispose() frees it at once; the GC
 // finalizer frees it otherwise. External memory is reported so V8 sees the pressure.
+
+// Tells V8 how much the host allocator's holdings changed since `held_before`: it hears about memory
+// taken from (or given back to) the system, not about cached buffers handed out again (reporting
+// every reuse made it run a full GC every few large ops).
+void report_growth(Napi::Env env, size_t held_before) {
+  const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - static_cast<int64_t>(held_before);
+  if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(env, delta);
+}
+
 class Storage : public Napi::ObjectWrap<Storage> {
  public:
   // the Storage class of an environment (the main thread and each worker thread load the addon
@@ -52,8 +61,6 @@ class Storage : public Napi::ObjectWrap<Storage> {
     // op outputs are written whole by their kernel; everything else starts as zeros
     bool zero = info.Length() < 2 || info[1].ToBoolean().Value();
     if (zero) std::memset(data_, 0, bytes_);
-    // V8 hears about memory the allocator takes from the system, not about buffers it hands out
-    // again: reporting every reuse made it run a full GC every few large ops
     report_growth(env, held);
   }
   ~Storage() override { Free(); }
@@ -63,10 +70,6 @@ class Storage : public Napi::ObjectWrap<Storage> {
   bool alive() const { return data_ != nullptr; }
 
  private:
-  static void report_growth(Napi::Env env, size_t held_before) {
-    const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - static_cast<int64_t>(held_before);
-    if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(env, delta);
-  }
   void Free() {
     if (!data_) return;
     const size_t held = tf::host::held_bytes();
@@ -325,10 +328,9 @@ Napi::Value Ceiling(const Napi::CallbackInfo& info) {
 
 Napi::Value HostCache(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].ToBoolean().Value()) {
-    const int64_t held = static_cast<int64_t>(tf::host::held_bytes());
+    const size_t held = tf::host::held_bytes();
     tf::host::empty_cache();
-    const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - held;
-    if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), delta);
+    report_growth(info.Env(), held);
   }
   return Napi::Number::New(info.Env(), static_cast<double>(tf::host::cached_bytes()));
 }

@@ -63,21 +63,13 @@ void pack_direct(const T* X, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows,
           if (r < rr) std::memcpy(dst + (q * R + r) * 2, x + r * s_r + 2 * q, 4);
           else std::memset(dst + (q * R + r) * 2, 0, 4);
         }
-    } else if (s_r == 1) {
-      // each k is a contiguous run of rows
-      for (int64_t q = 0; q < pairs; ++q)
-        for (int u = 0; u < PAIR; ++u) {
-          const T* src = x + (q * PAIR + u) * s_k;
-          T* out = dst + q * R * PAIR + u;
-          for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r];
-          for (int r = rr; r < R; ++r) out[r * PAIR] = T(0);
-        }
     } else {
       for (int64_t q = 0; q < pairs; ++q)
         for (int u = 0; u < PAIR; ++u) {
           const T* src = x + (q * PAIR + u) * s_k;
           T* out = dst + q * R * PAIR + u;
-          for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r * s_r];
+          if (s_r == 1) for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r];  // a contiguous run: vectorises
+          else for (int r = 0; r < rr; ++r) out[r * PAIR] = src[r * s_r];
           for (int r = rr; r < R; ++r) out[r * PAIR] = T(0);
         }
     }

@@ -45,6 +45,18 @@ void each_word(uint64_t seed, uint64_t off, int64_t b, int64_t e, F f) {
   }
 }
 
+// out[i] = mask[i] ? in[i] * scale : 0 for i in [b, e): contiguous float views of any float dtype
+void apply_mask(const View& in, const uint8_t* mask, float scale, const View& out, int64_t b, int64_t e) {
+  constexpr int64_t kChunk = 512;
+  float buf[kChunk];
+  for (int64_t i0 = b; i0 < e; i0 += kChunk) {
+    int64_t n = std::min(kChunk, e - i0);
+    load_floats(in.at(i0), in.dtype, n, buf);
+    for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
+    store_floats(buf, n, out.at(i0), out.dtype);
+  }
+}
+
 void k_dropout(OpCall& c) {
   const View &x = c.in[0], &y = c.out[0], &m = c.out[1];
   float p = static_cast<float>(c.attrs[0]), scale = static_cast<float>(1.0 / (1.0 - c.attrs[0]));
@@ -60,18 +72,8 @@ void k_dropout(OpCall& c) {
     const int64_t blocks = (e - first) / 4;
     if (blocks > 0) keep(seed, (off + static_cast<uint64_t>(first)) / 4, blocks, p, mask + first);
     each_word(seed, off, first + 4 * blocks, e, word);
-    if (!fast) {
-      for (int64_t i = b; i < e; ++i) y.set(y.offset_of(i), mask[i] ? static_cast<float>(x.get(x.offset_of(i))) * scale : 0.0f);
-      return;
-    }
-    constexpr int64_t kChunk = 512;
-    float buf[kChunk];
-    for (int64_t i0 = b; i0 < e; i0 += kChunk) {
-      int64_t n = std::min(kChunk, e - i0);
-      load_floats(x.at(i0), x.dtype, n, buf);
-      for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
-      store_floats(buf, n, y.at(i0), y.dtype);
-    }
+    if (fast) return apply_mask(x, mask, scale, y, b, e);
+    for (int64_t i = b; i < e; ++i) y.set(y.offset_of(i), mask[i] ? static_cast<float>(x.get(x.offset_of(i))) * scale : 0.0f);
   });
 }
 void k_dropout_backward(OpCall& c) {
@@ -79,20 +81,9 @@ void k_dropout_backward(OpCall& c) {
   float scale = static_cast<float>(1.0 / (1.0 - c.attrs[0]));
   bool fast = g.contiguous() && m.contiguous() && o.contiguous() && is_float(g.dtype);
   parallel_for(g.numel(), 4, [&](int64_t b, int64_t e) {
-    if (!fast) {
-      for (int64_t i = b; i < e; ++i)
-        o.set(o.offset_of(i), m.get(m.offset_of(i)) != 0 ? static_cast<float>(g.get(g.offset_of(i))) * scale : 0.0f);
-      return;
-    }
-    constexpr int64_t kChunk = 512;
-    float buf[kChunk];
-    const uint8_t* mask = m.ptr<uint8_t>();
-    for (int64_t i0 = b; i0 < e; i0 += kChunk) {
-      int64_t n = std::min(kChunk, e - i0);
-      load_floats(g.at(i0), g.dtype, n, buf);
-      for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
-      store_floats(buf, n, o.at(i0), o.dtype);
-    }
+    if (fast) return apply_mask(g, m.ptr<uint8_t>(), scale, o, b, e);
+    for (int64_t i = b; i < e; ++i)
+      o.set(o.offset_of(i), m.get(m.offset_of(i)) != 0 ? static_cast<float>(g.get(g.offset_of(i))) * scale : 0.0f);
   });
 }
 
