@@ -83,6 +83,7 @@ void expect_attrs(const OpCall& call, size_t lo, size_t hi);
 void expect_float(const OpCall& call, size_t i, const char* name);
 void expect_dtype(const OpCall& call, size_t i, DType d, const char* name);
 void expect_rank(const OpCall& call, size_t i, int lo, int hi, const char* name);
+void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name);  // float32 [n]
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi);
 OutSpec spec_of(const View& v);
 OutSpec spec_of(const View& v, DType d);

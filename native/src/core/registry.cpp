@@ -119,6 +119,11 @@ void expect_rank(const OpCall& call, size_t i, int lo, int hi, const char* name)
     fail(call, std::string(name) + " must have rank " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
                    ", got " + shape_str(call.in[i]));
 }
+void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name) {
+  expect_dtype(call, i, DType::f32, name);
+  if (call.in[i].rank != 1 || call.in[i].shape[0] != n)
+    fail(call, std::string(name) + " " + shape_str(call.in[i]) + " must be [" + std::to_string(n) + "]");
+}
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi) {
   double v = call.attrs.at(i);
   if (!std::isfinite(v) || v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))

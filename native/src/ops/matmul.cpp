@@ -39,11 +39,7 @@ void infer_linear(const OpCall& c, std::vector<OutSpec>& outs) {
   if (x.size(-1) != w.shape[1])
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " +
                 std::to_string(w.shape[1]));
-  if (c.in.size() == 3) {
-    expect_dtype(c, 2, DType::f32, "bias");
-    if (c.in[2].rank != 1 || c.in[2].shape[0] != w.shape[0])
-      fail(c, "bias " + shape_str(c.in[2]) + " must be [" + std::to_string(w.shape[0]) + "]");
-  }
+  if (c.in.size() == 3) expect_vector(c, 2, w.shape[0], "bias");
   OutSpec s = spec_of(x);
   s.shape[s.rank - 1] = w.shape[0];
   outs.push_back(s);

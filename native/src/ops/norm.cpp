@@ -4,12 +4,6 @@
 namespace tf {
 namespace {
 
-void expect_vector(const OpCall& c, size_t i, int64_t n, const char* name) {
-  expect_dtype(c, i, DType::f32, name);
-  if (c.in[i].rank != 1 || c.in[i].shape[0] != n)
-    fail(c, std::string(name) + " " + shape_str(c.in[i]) + " must be [" + std::to_string(n) + "]");
-}
-
 // layer_norm(x [..., D], weight? [D], bias? [D]) [eps] -> y (x's dtype), mean [rows], rstd [rows]
 void infer_layer_norm(const OpCall& c, std::vector<OutSpec>& outs) {
   expect_inputs(c, 1, 3);

@@ -27,17 +27,13 @@ void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
   expect_rank(c, 0, 1, kMaxRank, "input");
   expect_dtype(c, 1, DType::i8, "weight");
   expect_rank(c, 1, 2, 2, "weight");
-  expect_dtype(c, 2, DType::f32, "weight scale");
   const View &x = c.in[0], &w = c.in[1];
   const int64_t N = w.shape[0], K = w.shape[1];
   if (x.size(-1) != K)
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " + std::to_string(K));
   if (K > qgemm::kMaxK) fail(c, "K = " + std::to_string(K) + " exceeds " + std::to_string(qgemm::kMaxK) + " (int32 accumulation)");
-  if (c.in[2].rank != 1 || c.in[2].shape[0] != N) fail(c, "weight scale " + shape_str(c.in[2]) + " must be [" + std::to_string(N) + "]");
-  if (c.in.size() == 4) {
-    expect_dtype(c, 3, DType::f32, "bias");
-    if (c.in[3].rank != 1 || c.in[3].shape[0] != N) fail(c, "bias " + shape_str(c.in[3]) + " must be [" + std::to_string(N) + "]");
-  }
+  expect_vector(c, 2, N, "weight scale");
+  if (c.in.size() == 4) expect_vector(c, 3, N, "bias");
   double s = c.attrs[0];
   if (!(s >= 0.0) || !std::isfinite(s)) fail(c, "activation scale must be finite and >= 0 (0: dynamic), got " + std::to_string(s));
   OutSpec o = spec_of(x, DType::f32);
