@@ -19,7 +19,7 @@ import { tidy } from '../tensor/memory.js';
 import { manualSeed } from '../tensor/random.js';
 import { jobLoaders, loadJobData, paramGroups } from '../train/job.js';
 import { TrainedClassifier } from '../train/run.js';
-import { evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
+import { autocastDtype, evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
 import { distillationLoss, studentFromTeacher } from './distill.js';
 import { gradualSparsity, MagnitudePruner } from './prune.js';
 import { pruneFfnNeurons, pruneHeads, unitImportance } from './structured.js';
@@ -112,6 +112,11 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     throw new Error(`compress: the data no longer gives the test split recorded in ${o.run}/manifest.json`);
   }
   const loaders = await jobLoaders(job, split, base.tokenizer);
+  // the first `calibration` training examples of epoch 0's order, in micro-batches: for static
+  // int8 scales and for structured-pruning importance
+  const calibIds = loaders.train.plan(0).flat().slice(0, o.calibration);
+  const calibration = Array.from({ length: Math.ceil(calibIds.length / job.batchSize) }, (_, i) => calibIds.slice(i * job.batchSize, (i + 1) * job.batchSize));
+  const stepsFor = (epochs: number) => Math.ceil(loaders.train.batchesPerEpoch() / job.accumulation) * epochs;
   const pos = labels.length === 2 ? 1 : 0;
   mkdirSync(o.out, { recursive: true });
   const rows: VariantRow[] = [];
@@ -141,10 +146,9 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     quantizeDynamic(dyn);
     measure('int8-dynamic', dyn);
     const stat = load().model.eval();
-    const calib = loaders.train.plan(0).flat().slice(0, o.calibration);
     quantizeStatic(stat, () => {
-      for (let i = 0; i < calib.length; i += job.batchSize) tidy(() => {
-        const b = loaders.train.collate(calib.slice(i, i + job.batchSize));
+      for (const ids of calibration) tidy(() => {
+        const b = loaders.train.collate(ids);
         stat.forward(b.tokens, b.keyPaddingMask);
       });
     }, { observer: 'percentile', percentile: 99.99 });
@@ -152,14 +156,13 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
   }
   const fineTune = (model: EncoderClassifier, epochs: number, lr: number, extra: Partial<ConstructorParameters<typeof Trainer>[3]>, hooks: ConstructorParameters<typeof Trainer>[4] = {}) => {
     manualSeed(job.seed);
-    const totalSteps = Math.ceil(loaders.train.batchesPerEpoch() / job.accumulation) * epochs;
+    const totalSteps = stepsFor(epochs);
     const trainer = new Trainer(model, new AdamW(paramGroups(model, job.weightDecay), { lr }), labels, {
       epochs, accumulation: job.accumulation, precision, clipNorm: job.clipNorm,
       schedule: { kind: 'cosine', lr, warmupSteps: Math.round(totalSteps * job.warmupRatio), totalSteps },
       bestMetric: job.bestMetric, progress: o.progress, ...extra,
     }, hooks);
     trainer.fit(loaders.train, loaders.val);
-    return totalSteps;
   };
   if (o.quantize && o.qatEpochs > 0) {
     const model = load().model;
@@ -171,9 +174,8 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
   if (o.prune) {
     const model = load().model;
     const pruner = new MagnitudePruner(model, 'global');
-    const steps = Math.ceil(loaders.train.batchesPerEpoch() / job.accumulation) * o.pruneEpochs;
     // the ramp takes the first 60% of the steps; the rest fine-tunes at the final sparsity
-    const ramp = { finalSparsity: o.sparsity, rampSteps: Math.max(1, Math.round(0.6 * steps)) };
+    const ramp = { finalSparsity: o.sparsity, rampSteps: Math.max(1, Math.round(0.6 * stepsFor(o.pruneEpochs))) };
     fineTune(model, o.pruneEpochs, job.lr / 4, {}, {
       onStepEnd: ({ step }) => (step % 10 === 0 || step === ramp.rampSteps ? pruner.update(gradualSparsity(step, ramp)) : pruner.apply()),
     });
@@ -183,12 +185,10 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
 
     // structured: feed-forward neurons and attention heads of every layer, by mask-gradient importance
     const full = load().model.eval();
-    const calib = loaders.train.plan(0).flat().slice(0, o.calibration);
-    const batches = Array.from({ length: Math.ceil(calib.length / job.batchSize) }, (_, i) => () => {
-      const b = loaders.train.collate(calib.slice(i * job.batchSize, (i + 1) * job.batchSize));
+    const importance = unitImportance(full, calibration.map((ids) => () => {
+      const b = loaders.train.collate(ids);
       return crossEntropy(full.forward(b.tokens, b.keyPaddingMask), b.labels);
-    });
-    const importance = unitImportance(full, batches);
+    }));
     const small = pruneFfnNeurons(full, importance.ffn, Math.max(1, Math.round(full.config.dimFeedforward * (1 - o.sparsity))));
     fineTune(small, o.pruneEpochs, job.lr / 4, {});
     measure(`pruned-ffn-${Math.round(100 * o.sparsity)}`, small);
@@ -204,8 +204,7 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
     // every other layer of the teacher, from the first (as DistilBERT)
     const pick = Array.from({ length: n }, (_, i) => Math.min(teacher.config.numLayers - 1, Math.round((i * teacher.config.numLayers) / n)));
     const student = studentFromTeacher(teacher, pick);
-    const low = precision === 'bf16' ? 'bfloat16' : precision === 'fp16' ? 'float16' : null;
-    const teacherLogits = (b: Batch) => noGrad(() => autocast(low, () => teacher.forward(b.tokens, b.keyPaddingMask)));
+    const teacherLogits = (b: Batch) => noGrad(() => autocast(autocastDtype(precision), () => teacher.forward(b.tokens, b.keyPaddingMask)));
     const dir = join(o.out, `distilled-${n}l`, 'training');
     fineTune(student, o.distillEpochs ?? job.epochs, job.lr, {
       runDir: dir,

@@ -5,7 +5,7 @@
 // physically smaller: fewer rows in the layers that feed the units, fewer columns in the next.
 import { noGrad } from '../autograd/mode.js';
 import { backward } from '../autograd/engine.js';
-import { EncoderClassifier } from '../nn/classifier.js';
+import { EncoderClassifier, headDimOf } from '../nn/classifier.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/memory.js';
@@ -40,7 +40,7 @@ function accumulate(imp: Float64Array, weight: Tensor, width: number): void {
 export function unitImportance(model: EncoderClassifier, losses: Iterable<() => Tensor>): UnitImportance {
   const params = new Map(model.namedParameters());
   const c = model.config, n = c.numLayers, torch = c.layer !== 'seed';
-  const dh = c.headDim ?? c.dModel / c.nHead;
+  const dh = headDimOf(c);
   const out: UnitImportance = { ffn: Array.from({ length: n }, () => new Float64Array(c.dimFeedforward)), heads: torch ? Array.from({ length: n }, () => new Float64Array(c.nHead)) : [] };
   let batches = 0;
   for (const loss of losses) {
@@ -80,7 +80,7 @@ export function pruneHeads(model: EncoderClassifier, importance: Float64Array[],
   if (c.layer === 'seed') throw new Error("pruneHeads: the founding document's layer has no output projection to take the narrower heads");
   if (!Number.isInteger(keep) || keep < 1 || keep > c.nHead) throw new RangeError(`pruneHeads: keep must be an integer in [1, ${c.nHead}], got ${keep}`);
   if (importance.length !== c.numLayers) throw new RangeError(`pruneHeads: ${importance.length} importance vectors for ${c.numLayers} layers`);
-  const dh = c.headDim ?? c.dModel / c.nHead, inner = c.nHead * dh;
+  const dh = headDimOf(c), inner = c.nHead * dh;
   const small = new EncoderClassifier({ ...c, nHead: keep, headDim: dh });
   const state = new Map(model.stateDict());
   noGrad(() => {

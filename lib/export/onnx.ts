@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { noGrad } from '../autograd/mode.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { sinusoidalTable, type EncoderClassifier } from '../nn/classifier.js';
+import { headDimOf, sinusoidalTable, type EncoderClassifier } from '../nn/classifier.js';
 import { packageRoot } from '../native.js';
 import { reshape, slice, transpose } from '../ops/shape.js';
 import { tidy } from '../tensor/memory.js';
@@ -35,15 +35,15 @@ class ClassifierGraph {
     const g = this.g, weight = this.get(w);
     const part = (t: Tensor) => (rows ? slice(t, 0, rows[0], rows[1]) : t);
     const tag = rows ? `${w}[${rows[0]}:${rows[1]}]` : w;
+    const wt = g.tensor(`${tag}.T`, tidy(() => transpose(part(weight))));
     let y: string;
     if (weight.dtype === 'int8') {
-      const wt = g.tensor(`${tag}.T`, tidy(() => transpose(part(weight))));
       const [xq, xs, xz] = g.op('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
       const acc = g.op1('Cast', [g.op1('MatMulInteger', [xq, wt, xz])], { to: 1 });
       const scale = g.op1('Mul', [xs, g.tensor(`${tag}_scale`, part(this.get(`${w}_scale`)))]);
       y = g.op1('Mul', [acc, scale]);
     } else {
-      y = g.op1('MatMul', [x, g.tensor(`${tag}.T`, tidy(() => transpose(part(weight))))]);
+      y = g.op1('MatMul', [x, wt]);
     }
     return b && this.has(b) ? g.op1('Add', [y, g.tensor(rows ? `${b}[${rows[0]}:${rows[1]}]` : b, part(this.get(b)))]) : y;
   }
@@ -64,7 +64,7 @@ class ClassifierGraph {
 
   /** softmax(q kᵀ / sqrt(dh) + mask) v over heads; q, k, v (B, S, E). */
   attention(q: string, k: string, v: string, maskBias: string): string {
-    const g = this.g, { dModel, nHead: H } = this.model.config, dh = this.model.config.headDim ?? dModel / H, E = H * dh;
+    const g = this.g, H = this.model.config.nHead, dh = headDimOf(this.model.config), E = H * dh;
     const heads = g.constant([0, 0, H, dh], 'int64');
     const split = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, heads])], { perm });
     const scores = g.op1('Mul', [g.op1('MatMul', [split(q, [0, 2, 1, 3]), split(k, [0, 2, 3, 1])]), g.constant([1 / Math.sqrt(dh)], 'float32', [])]);
@@ -80,7 +80,7 @@ class ClassifierGraph {
   }
 
   torchLayer(h: string, p: string, maskBias: string): string {
-    const c = this.model.config, g = this.g, E = c.nHead * (c.headDim ?? c.dModel / c.nHead), normFirst = c.normFirst ?? false;
+    const c = this.model.config, g = this.g, E = c.nHead * headDimOf(c), normFirst = c.normFirst ?? false;
     const sa = (x: string) => {
       const w = `${p}.self_attn.in_proj_weight`, b = `${p}.self_attn.in_proj_bias`;
       const [q, k, v] = [0, 1, 2].map((i) => this.linear(x, w, b, [i * E, (i + 1) * E])) as [string, string, string];

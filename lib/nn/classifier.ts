@@ -37,6 +37,11 @@ export interface EncoderClassifierConfig {
   headDim?: number;
 }
 
+/** The attention head width of a config: headDim when set (after head pruning), else dModel / nHead. */
+export function headDimOf(c: EncoderClassifierConfig): number {
+  return c.headDim ?? c.dModel / c.nHead;
+}
+
 /** sin/cos position table (maxLen, d) of "Attention is all you need". */
 export function sinusoidalTable(maxLen: number, d: number): Tensor {
   const v = new Float32Array(maxLen * d);

@@ -26,6 +26,11 @@ import { classificationMetrics, type Metrics } from './metrics.js';
 export type Precision = 'fp32' | 'bf16' | 'fp16';
 export type BestMetric = 'accuracy' | 'f1' | 'loss';
 
+/** The dtype autocast runs matmuls in for a training precision (null: float32 throughout). */
+export function autocastDtype(p: Precision): 'bfloat16' | 'float16' | null {
+  return p === 'bf16' ? 'bfloat16' : p === 'fp16' ? 'float16' : null;
+}
+
 export interface TrainerOptions {
   epochs: number;
   /** micro-batches per optimizer step */
@@ -114,13 +119,9 @@ export class Trainer {
     if (this.opts.runDir) mkdirSync(this.opts.runDir, { recursive: true });
   }
 
-  private get lowPrecision(): 'bfloat16' | 'float16' | null {
-    return this.opts.precision === 'bf16' ? 'bfloat16' : this.opts.precision === 'fp16' ? 'float16' : null;
-  }
-
   /** logits for a batch, under the trainer's precision */
   forward(b: Batch): ReturnType<EncoderClassifier['forward']> {
-    return autocast(this.lowPrecision, () => this.model.forward(b.tokens, b.keyPaddingMask));
+    return autocast(autocastDtype(this.opts.precision), () => this.model.forward(b.tokens, b.keyPaddingMask));
   }
 
   private log(record: object): void {
