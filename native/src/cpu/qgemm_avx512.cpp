@@ -41,7 +41,10 @@ float amax_avx512(const float* x, int64_t K) {
   __m512 m = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
-  float amax = _mm512_reduce_max_ps(m);
+  // through memory: GCC 12's _mm512_reduce_max_ps trips -Wuninitialized (GCC PR105593)
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, m);
+  float amax = *std::max_element(lanes, lanes + 16);
   for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
   return amax;
 }
