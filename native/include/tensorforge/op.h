@@ -42,6 +42,7 @@ struct OpCall {
   std::vector<View> in;
   std::vector<View> out;
   std::vector<double> attrs;
+  bool on_device = false;  // views point at CUDA device memory (shape checks then copy index values to the host)
 };
 
 // Thrown for bad input; the binding turns it into a JS Error whose message starts with the op name.
@@ -85,6 +86,8 @@ void expect_dtype(const OpCall& call, size_t i, DType d, const char* name);
 void expect_rank(const OpCall& call, size_t i, int lo, int hi, const char* name);
 void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name);  // float32 [n]
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi);
+// The values of an int32 input in flat order, read from the host or the device (index checks).
+std::vector<int32_t> int32_values(const OpCall& call, size_t i);
 OutSpec spec_of(const View& v);
 OutSpec spec_of(const View& v, DType d);
 

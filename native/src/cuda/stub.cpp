@@ -1,10 +1,23 @@
-// Linked when tensorforge is built without CUDA: no device, and the binding reports
-// "built without CUDA support" for any call on the cuda backend.
+// Linked when tensorforge is built without CUDA: no device, and every memory call says so.
 #include "tensorforge/cuda.h"
 
 namespace tf::cuda {
+namespace {
+[[noreturn]] void unavailable() { throw Error("built without CUDA support"); }
+}  // namespace
 
 bool built() { return false; }
 int device_count() { return 0; }
+std::string device_name(int) { return ""; }
+std::string unavailable_reason() { return "built without CUDA support"; }
+void* alloc(size_t) { unavailable(); }
+void release(void*) {}
+void empty_cache() {}
+MemoryStats memory_stats() { return {}; }
+void reset_peak() {}
+void copy_to_device(void*, const void*, size_t) { unavailable(); }
+void copy_to_host(void*, const void*, size_t) { unavailable(); }
+void copy_on_device(void*, const void*, size_t) { unavailable(); }
+void synchronize() {}
 
 }  // namespace tf::cuda

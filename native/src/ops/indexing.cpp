@@ -6,10 +6,10 @@ namespace tf {
 namespace {
 
 void check_indices(const OpCall& c, size_t i, int64_t limit, const char* what) {
-  const View& ix = c.in[i];
   expect_dtype(c, i, DType::i32, what);
-  for (int64_t k = 0; k < ix.numel(); ++k) {
-    int64_t v = static_cast<int32_t*>(ix.at(ix.offset_of(k)))[0];
+  const std::vector<int32_t> values = int32_values(c, i);
+  for (size_t k = 0; k < values.size(); ++k) {
+    const int64_t v = values[k];
     if (v < 0 || v >= limit)
       fail(c, std::string(what) + " " + std::to_string(v) + " at flat position " + std::to_string(k) + " is out of range [0, " +
                   std::to_string(limit) + ")");

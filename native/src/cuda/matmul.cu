@@ -1,0 +1,99 @@
+// CUDA matmul and linear on the GEMM of gemm.cuh. matmul's B and linear's weight are read as Bt
+// (N x K); an operand without a unit stride along K is copied once to a contiguous scratch so the
+// tensor-core kernel can take it.
+#include "gemm.cuh"
+#include "tensorforge/iter.h"
+
+namespace tf::cuda {
+namespace {
+
+// The batch part of v seen with the output's batch dims (stride 0 where broadcast).
+DView batch_of(const View& v, const View& out) {
+  OutSpec s = spec_of(out);
+  s.rank -= 2;
+  View b = v;
+  b.rank -= 2;
+  DView d = dview(broadcast_view(b, s));
+  d.contig = false;  // offsets come from the strides, never from the flat index
+  return d;
+}
+
+int64_t batch_count(const View& out) {
+  int64_t n = 1;
+  for (int d = 0; d < out.rank - 2; ++d) n *= out.shape[d];
+  return n;
+}
+
+// Gives both operands unit K stride when they are half precision (the tensor-core path).
+void prepare(GemmArgs& g, Scratch& sa, Scratch& sb) {
+  const bool half = g.a.dtype == static_cast<int>(DType::bf16) || g.a.dtype == static_cast<int>(DType::f16);
+  if (!half) return;
+  if (g.a.s_col != 1 || g.a.s_row % 8 != 0) g.a = materialize(g.a, g.M, g.K, g.batch, sa);
+  if (g.bt.s_col != 1 || g.bt.s_row % 8 != 0) g.bt = materialize(g.bt, g.N, g.K, g.batch, sb);
+}
+
+void k_matmul(OpCall& c) {
+  const View &a = c.in[0], &b = c.in[1], &o = c.out[0];
+  const int r = o.rank;
+  GemmArgs g{};
+  g.M = o.shape[r - 2];
+  g.N = o.shape[r - 1];
+  g.K = a.shape[a.rank - 1];
+  g.batch = batch_count(o);
+  g.a = {a.data, static_cast<int>(a.dtype), a.strides[a.rank - 2], a.strides[a.rank - 1], batch_of(a, o)};
+  g.bt = {b.data, static_cast<int>(b.dtype), b.strides[b.rank - 1], b.strides[b.rank - 2], batch_of(b, o)};
+  g.c = o.data;
+  g.c_dtype = static_cast<int>(o.dtype);
+  g.bias = dview(o);
+  Scratch sa, sb;
+  prepare(g, sa, sb);
+  gemm(g);  // K = 0 writes zeros
+}
+
+// The stride between rows of x [..., K] when its leading dims merge into one; -1 when they do not.
+int64_t row_stride(const View& x) {
+  int64_t stride = 0, span = 1;
+  for (int d = x.rank - 2; d >= 0; --d) {
+    if (x.shape[d] == 1) continue;
+    if (span == 1) stride = x.strides[d];
+    else if (x.strides[d] != stride * span) return -1;
+    span *= x.shape[d];
+  }
+  return stride;
+}
+
+void k_linear(OpCall& c) {
+  const View &x = c.in[0], &w = c.in[1], &o = c.out[0];
+  GemmArgs g{};
+  g.K = x.shape[x.rank - 1];
+  g.N = w.shape[0];
+  g.M = g.N ? o.numel() / g.N : 0;
+  g.batch = 1;
+  g.c = o.data;
+  g.c_dtype = static_cast<int>(o.dtype);
+  g.has_bias = c.in.size() == 3;
+  g.bias = dview(g.has_bias ? c.in[2] : o);
+  const DView nobatch{};
+  g.bt = {w.data, static_cast<int>(w.dtype), w.strides[0], w.strides[1], nobatch};
+  Scratch sx, sa, sb;
+  const int64_t rs = row_stride(x);
+  if (rs >= 0) {
+    g.a = {x.data, static_cast<int>(x.dtype), rs, x.strides[x.rank - 1], nobatch};
+  } else {  // rows through the leading dims' own strides, copied to a contiguous [M, K]
+    View lead = x;
+    lead.rank -= 1;
+    Operand rows{x.data, static_cast<int>(x.dtype), 0, x.strides[x.rank - 1], dview(lead)};
+    rows.batch.contig = false;
+    g.a = materialize(rows, 1, g.K, g.M, sx);
+    g.a.s_row = g.K;
+    g.a.batch = nobatch;
+  }
+  prepare(g, sa, sb);
+  gemm(g);  // K = 0 writes the bias (or zeros)
+}
+
+TF_REGISTER_KERNEL(cuda, matmul, k_matmul);
+TF_REGISTER_KERNEL(cuda, linear, k_linear);
+
+}  // namespace
+}  // namespace tf::cuda
