@@ -31,7 +31,7 @@ function info(): number {
     ['addon choice', i.addon.reason],
     ['cpu isa', `${i.cpu.isa} in use (detected ${i.cpu.isaDetected}${i.cpu.vnni ? ', avx512_vnni' : ''}); TENSORFORGE_ISA=scalar|avx2|avx512|avx512_bf16 lowers it`],
     ['threads', `${i.threads} (OpenMP ${i.openmp ? 'on' : 'off'})`],
-    ['cuda', i.cuda.built ? `built, ${i.cuda.devices} device(s), ${i.cuda.usable ? 'usable' : 'not usable'}` : 'not built (built without CUDA support)'],
+    ['cuda', i.cuda.usable ? `${i.cuda.devices} device(s)` : `${i.cuda.built ? 'variant built' : 'not built'}; not used: ${i.cuda.reason}`],
   ];
   for (const [k, v] of lines) console.log(`${k.padEnd(13)} ${v}`);
   return 0;

@@ -24,6 +24,10 @@ export interface NativeInfo {
   openmp: boolean;
   cudaBuilt: boolean;
   cudaDevices: number;
+  /** why cudaDevices is 0 ('' when it is not) */
+  cudaReason: string;
+  /** name of device 0, when there is one */
+  cudaDevice?: string;
 }
 
 export interface NativeAddon {
@@ -65,6 +69,8 @@ export interface LoadedAddon {
   variant: 'cpu' | 'cuda';
   path: string;
   reason: string;
+  /** the CUDA variant's file, when one was built or ships as a prebuild */
+  cudaVariant: string | null;
 }
 
 function candidates(variant: 'cpu' | 'cuda'): string[] {
@@ -86,13 +92,14 @@ function load(): LoadedAddon {
     throw new Error(`TENSORFORGE_ISA must be one of ${ISA_LEVELS.join(', ')}, got ${JSON.stringify(isa)}`);
   }
   let reason = '';
+  const cudaPath = candidates('cuda').find((p) => existsSync(p)) ?? null;
   if (forced !== 'cpu') {
-    const cudaPath = candidates('cuda').find((p) => existsSync(p));
     if (cudaPath) {
       try {
         const addon = require(cudaPath) as NativeAddon;
-        if (addon.info().cudaDevices > 0) return { addon, variant: 'cuda', path: cudaPath, reason: 'CUDA driver and device found' };
-        reason = 'CUDA variant present but no device answered';
+        const info = addon.info();
+        if (info.cudaDevices > 0) return { addon, variant: 'cuda', path: cudaPath, reason: `CUDA driver and device found (${info.cudaDevice})`, cudaVariant: cudaPath };
+        reason = `CUDA variant present but no device answered: ${info.cudaReason}`;
       } catch (e) {
         reason = `CUDA variant failed to load: ${(e as Error).message.split('\n')[0]}`;
       }
@@ -107,7 +114,7 @@ function load(): LoadedAddon {
   if (!cpuPath) {
     throw new Error(`tensorforge: native addon not found (looked in ${candidates('cpu').join(', ')}); run npm run build:native`);
   }
-  return { addon: require(cpuPath) as NativeAddon, variant: 'cpu', path: cpuPath, reason };
+  return { addon: require(cpuPath) as NativeAddon, variant: 'cpu', path: cpuPath, reason, cudaVariant: cudaPath };
 }
 
 export const loaded: LoadedAddon = load();

@@ -30,7 +30,8 @@ export interface RuntimeInfo {
   cpu: { isaDetected: string; isa: string; vnni: boolean };
   threads: number;
   openmp: boolean;
-  cuda: { built: boolean; devices: number; usable: boolean };
+  /** built: a CUDA variant exists; usable: it is loaded and a device answered (reason says why not) */
+  cuda: { built: boolean; devices: number; usable: boolean; reason: string };
 }
 
 export function runtimeInfo(): RuntimeInfo {
@@ -41,6 +42,11 @@ export function runtimeInfo(): RuntimeInfo {
     cpu: { isaDetected: i.isaDetected, isa: i.isa, vnni: i.vnni },
     threads: i.threads,
     openmp: i.openmp,
-    cuda: { built: i.cudaBuilt, devices: i.cudaDevices, usable: i.cudaBuilt && i.cudaDevices > 0 },
+    cuda: {
+      built: loaded.cudaVariant !== null,
+      devices: i.cudaDevices,
+      usable: i.cudaBuilt && i.cudaDevices > 0,
+      reason: i.cudaBuilt ? i.cudaReason : loaded.cudaVariant ? loaded.reason : 'built without CUDA support',
+    },
   };
 }

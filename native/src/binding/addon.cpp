@@ -219,7 +219,13 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     if (!a.IsNumber()) arg_error(env, name, "attr " + std::to_string(i) + " must be a number");
     call.attrs.push_back(a.As<Napi::Number>().DoubleValue());
   }
-  if (backend == tf::Backend::cuda && !tf::cuda::built()) throw Napi::Error::New(env, name + ": built without CUDA support");
+  if (backend == tf::Backend::cuda) {
+    // Storage is host memory: device tensors are not routed through the binding yet, so the CUDA
+    // kernels run only in the native tools (parity runner, kernel benchmark) for now
+    if (!tf::cuda::built()) throw Napi::Error::New(env, name + ": built without CUDA support");
+    if (tf::cuda::device_count() == 0) throw Napi::Error::New(env, name + ": no CUDA device (" + tf::cuda::unavailable_reason() + ")");
+    throw Napi::Error::New(env, name + ": the cuda backend is not reachable from Node yet (tensors live in host memory)");
+  }
 
   Napi::Array result = Napi::Array::New(env);
   try {
@@ -256,6 +262,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, e.what());
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(env, name + ": out of memory");
+  } catch (const std::exception& e) {  // e.g. tf::cuda::Error: never let a C++ exception end the process
+    throw Napi::Error::New(env, name + ": " + e.what());
   }
   return result;
 }
@@ -288,6 +296,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 #endif
   o.Set("cudaBuilt", tf::cuda::built());
   o.Set("cudaDevices", tf::cuda::device_count());
+  o.Set("cudaReason", tf::cuda::unavailable_reason());
+  if (tf::cuda::device_count() > 0) o.Set("cudaDevice", tf::cuda::device_name(0));
   return o;
 }
 
