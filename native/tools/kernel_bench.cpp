@@ -28,9 +28,7 @@ struct Bench {
 Bench prepare(Op op, std::vector<ToolTensor> ins, std::vector<double> attrs) {
   Bench b{{op, {}, {}, std::move(attrs)}, std::move(ins), {}};
   for (ToolTensor& t : b.ins) b.call.in.push_back(t.view());
-  std::vector<OutSpec> specs;
-  infer(b.call, specs);
-  for (const OutSpec& s : specs) b.outs.emplace_back(s.dtype, std::vector<int64_t>(s.shape, s.shape + s.rank));
+  b.outs = outputs_for(b.call);
   const bool dev = backend == Backend::cuda;
   b.call.in.clear();
   for (ToolTensor& t : b.ins) {
@@ -82,8 +80,10 @@ void report(const char* name, const std::string& shape, DType d, double s, const
 
 void gemm(Op op, DType d, int64_t M, int64_t N, int64_t K) {
   // matmul: a [M, K] b [K, N]; linear: x [M, K] w [N, K]
-  Bench b = op == Op::matmul ? prepare(op, [&] { std::vector<ToolTensor> v; v.push_back(random(d, {M, K})); v.push_back(random(d, {K, N})); return v; }(), {})
-                             : prepare(op, [&] { std::vector<ToolTensor> v; v.push_back(random(d, {M, K})); v.push_back(random(d, {N, K})); return v; }(), {});
+  std::vector<ToolTensor> v;
+  v.push_back(random(d, {M, K}));
+  v.push_back(op == Op::matmul ? random(d, {K, N}) : random(d, {N, K}));
+  Bench b = prepare(op, std::move(v), {});
   double s = time_it([&] { run(backend, b.call); });
   report(op == Op::matmul ? "matmul" : "linear", std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K), d, s, "tflops",
          2.0 * M * N * K);

@@ -12,10 +12,7 @@ InputSpec tr(DType d, std::vector<int64_t> s, double lo = -2, double hi = 2) { r
 std::vector<ToolTensor> ref_outputs(Op op, const std::vector<const ToolTensor*>& ins, const std::vector<double>& attrs) {
   OpCall c{op, {}, {}, attrs};
   for (const ToolTensor* t : ins) c.in.push_back(t->view());
-  std::vector<OutSpec> specs;
-  infer(c, specs);
-  std::vector<ToolTensor> outs;
-  for (const OutSpec& s : specs) outs.emplace_back(s.dtype, std::vector<int64_t>(s.shape, s.shape + s.rank));
+  std::vector<ToolTensor> outs = outputs_for(c);
   for (ToolTensor& t : outs) c.out.push_back(t.view());
   run(Backend::ref, c);
   return outs;

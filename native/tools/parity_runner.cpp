@@ -5,8 +5,8 @@
 //
 //   tf_parity_<variant> [--backend cpu|cuda|all] [--op NAME] [--quiet] [--perturb]
 // prints one JSON line per case and backend, then a summary line; exits 1 on any failure.
-// --perturb shifts the last element of every backend output by 1% of the output's largest magnitude (+1) before
-// comparing: a check of the checker, every non-empty case must then fail.
+// --perturb shifts the last element of every backend output by 1% of the output's largest magnitude
+// (+1) before comparing: a check of the checker, every non-empty case must then fail.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -47,12 +47,7 @@ struct Compare {
 Compare compare(const ToolTensor& got, const ToolTensor& want) {
   Compare r;
   View g = got.view(), w = want.view();
-  double scale = 0;
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    double v = w.get(w.offset_of(i));
-    if (std::isfinite(v)) scale = std::max(scale, std::fabs(v));
-  }
-  scale = std::max(scale, 1e-6);
+  const double scale = std::max(max_abs_finite(want), 1e-6);
   for (int64_t i = 0; i < w.numel(); ++i) {
     double a = g.get(g.offset_of(i)), b = w.get(w.offset_of(i));
     if (std::isnan(a) != std::isnan(b) || (std::isinf(b) && a != b) || (std::isinf(a) && a != b)) {
@@ -97,10 +92,8 @@ std::vector<ToolTensor> run_case(const Case& c, Backend b, uint64_t seed) {
   for (const InputSpec& s : c.out) outs.emplace_back(s.dtype, s.shape, s.transposed);
   for (ToolTensor& t : ins) call.in.push_back(t.view());
   for (ToolTensor& t : outs) call.out.push_back(t.view());
-  std::vector<OutSpec> specs;
-  infer(call, specs);  // on the host copies: index checks read them there
-  if (outs.empty())
-    for (const OutSpec& s : specs) outs.emplace_back(s.dtype, std::vector<int64_t>(s.shape, s.shape + s.rank));
+  std::vector<ToolTensor> inferred = outputs_for(call);  // on the host copies: index checks read them there
+  if (outs.empty()) outs = std::move(inferred);
   for (ToolTensor& t : outs) t.fill_bytes(0xff);
   if (dev) {
     for (ToolTensor& t : ins) t.upload();
@@ -125,11 +118,8 @@ void perturb(std::vector<ToolTensor>& outs) {
   for (ToolTensor& t : outs) {
     View v = t.view();
     if (v.numel() == 0) continue;
-    double scale = 0;
-    for (int64_t i = 0; i < v.numel(); ++i)
-      if (std::isfinite(v.get(v.offset_of(i)))) scale = std::max(scale, std::fabs(v.get(v.offset_of(i))));
     const int64_t off = v.offset_of(v.numel() - 1);
-    v.set(off, v.get(off) + 0.01 * scale + 1);
+    v.set(off, v.get(off) + 0.01 * max_abs_finite(t) + 1);
   }
 }
 

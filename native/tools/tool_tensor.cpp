@@ -1,4 +1,5 @@
 #include "tool_tensor.h"
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include "tensorforge/cuda.h"
@@ -65,6 +66,24 @@ void ToolTensor::upload() {
   cuda::copy_to_device(device, host.data(), bytes());
 }
 void ToolTensor::download() { cuda::copy_to_host(host.data(), device, bytes()); }
+
+std::vector<ToolTensor> outputs_for(const OpCall& call) {
+  std::vector<OutSpec> specs;
+  infer(call, specs);
+  std::vector<ToolTensor> outs;
+  for (const OutSpec& s : specs) outs.emplace_back(s.dtype, std::vector<int64_t>(s.shape, s.shape + s.rank));
+  return outs;
+}
+
+double max_abs_finite(const ToolTensor& t) {
+  View v = t.view();
+  double m = 0;
+  for (int64_t i = 0; i < v.numel(); ++i) {
+    const double x = v.get(v.offset_of(i));
+    if (std::isfinite(x)) m = std::max(m, std::fabs(x));
+  }
+  return m;
+}
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::ostringstream o;

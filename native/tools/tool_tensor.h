@@ -34,5 +34,9 @@ struct ToolTensor {
 };
 
 std::string shape_str(const std::vector<int64_t>& s);
+// Runs the op's shape function on a call over host views and returns new tensors for its outputs.
+std::vector<ToolTensor> outputs_for(const OpCall& call);
+// The largest finite |x| of a tensor's host copy (0 when it has none).
+double max_abs_finite(const ToolTensor& t);
 
 }  // namespace tf::tools

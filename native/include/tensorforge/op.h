@@ -86,8 +86,9 @@ void expect_dtype(const OpCall& call, size_t i, DType d, const char* name);
 void expect_rank(const OpCall& call, size_t i, int lo, int hi, const char* name);
 void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name);  // float32 [n]
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi);
-// The values of an int32 input in flat order, read from the host or the device (index checks).
-std::vector<int32_t> int32_values(const OpCall& call, size_t i);
+// Input i readable on the host: the view itself, or (for a call on device memory) the same view over
+// a host copy of the span it covers, kept in `staging`. Index checks read values through it.
+View host_view(const OpCall& call, size_t i, std::vector<char>& staging);
 OutSpec spec_of(const View& v);
 OutSpec spec_of(const View& v, DType d);
 

@@ -131,21 +131,15 @@ int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int
     fail(call, std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(v));
   return static_cast<int64_t>(v);
 }
-std::vector<int32_t> int32_values(const OpCall& call, size_t i) {
+View host_view(const OpCall& call, size_t i, std::vector<char>& staging) {
   View v = call.in[i];
-  const int64_t n = v.numel();
-  std::vector<int32_t> out(static_cast<size_t>(n));
-  if (n == 0) return out;
-  std::vector<int32_t> staged;
-  if (call.on_device) {  // copy the span the view covers, then read it through the same strides
-    int64_t last = 0;
-    for (int d = 0; d < v.rank; ++d) last += (v.shape[d] - 1) * v.strides[d];
-    staged.resize(static_cast<size_t>(last + 1));
-    cuda::copy_to_host(staged.data(), v.data, staged.size() * sizeof(int32_t));
-    v.data = reinterpret_cast<char*>(staged.data());
-  }
-  for (int64_t k = 0; k < n; ++k) out[static_cast<size_t>(k)] = *static_cast<const int32_t*>(v.at(v.offset_of(k)));
-  return out;
+  if (!call.on_device || v.numel() == 0) return v;
+  int64_t last = 0;
+  for (int d = 0; d < v.rank; ++d) last += (v.shape[d] - 1) * v.strides[d];
+  staging.resize(static_cast<size_t>(last + 1) * dtype_size(v.dtype));
+  cuda::copy_to_host(staging.data(), v.data, staging.size());
+  v.data = staging.data();
+  return v;
 }
 OutSpec spec_of(const View& v) { return spec_of(v, v.dtype); }
 OutSpec spec_of(const View& v, DType d) {

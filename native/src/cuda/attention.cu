@@ -30,6 +30,24 @@ __device__ void load_rows(float* dst, int pitch, const DView& t, int64_t b, int6
     dst[r * pitch + d] = s0 + r < S ? t.load(at4(t, b, h, s0 + r, d)) : 0.0f;
   }
 }
+// src [T][pitch] into rows [s0, s0 + T) of t (b, h), rows past S left alone
+__device__ void store_rows(const DView& t, int64_t b, int64_t h, int64_t s0, int64_t S, int64_t width, const float* src, int pitch) {
+  for (int64_t e = threadIdx.x; e < T * width; e += blockDim.x) {
+    const int64_t r = e / width, d = e % width;
+    if (s0 + r < S) t.store(at4(t, b, h, s0 + r, d), src[r * pitch + d]);
+  }
+}
+// dst[x][d] += scale * sum_y M[x][y] * src[y][d] for d < width, with M = S, or S^T when transposed
+// (S is a [T][T + 1] tile)
+__device__ void accumulate(float* dst, int dpitch, int64_t width, const float* S, bool transposed, const float* src, int spitch,
+                           float scale) {
+  for (int64_t e = threadIdx.x; e < T * width; e += blockDim.x) {
+    const int64_t x = e / width, d = e % width;
+    float acc = 0.0f;
+    for (int y = 0; y < T; ++y) acc = fmaf(transposed ? S[y * (T + 1) + x] : S[x * (T + 1) + y], src[y * spitch + d], acc);
+    dst[x * dpitch + d] += acc * scale;
+  }
+}
 __device__ bool visible(const Attn& a, int64_t b, int64_t i, int64_t j) {
   if (i >= a.Sq || j >= a.Sk) return false;
   if (a.causal && j > i) return false;
@@ -161,28 +179,12 @@ __global__ void attention_backward_kv(Attn a, const float* gdelta, DView dk, DVi
     load_stats(lse, delta, a, gdelta, b, h, i0);
     __syncthreads();
     probs_and_ds(a, P, dS, Q, K, dO, V, pd, pv, lse, delta, b, i0, j0);
-    for (int64_t e = threadIdx.x; e < T * a.Dv; e += blockDim.x) {
-      const int64_t c = e / a.Dv, d = e % a.Dv;
-      float acc = dV[c * pv + d];
-      for (int r = 0; r < T; ++r) acc = fmaf(P[r * (T + 1) + c], dO[r * pv + d], acc);
-      dV[c * pv + d] = acc;
-    }
-    for (int64_t e = threadIdx.x; e < T * a.D; e += blockDim.x) {
-      const int64_t c = e / a.D, d = e % a.D;
-      float acc = 0.0f;
-      for (int r = 0; r < T; ++r) acc = fmaf(dS[r * (T + 1) + c], Q[r * pd + d], acc);
-      dK[c * pd + d] += acc * a.scale;
-    }
+    accumulate(dV, pv, a.Dv, P, true, dO, pv, 1.0f);
+    accumulate(dK, pd, a.D, dS, true, Q, pd, a.scale);
   }
   __syncthreads();
-  for (int64_t e = threadIdx.x; e < T * a.D; e += blockDim.x) {
-    const int64_t c = e / a.D, d = e % a.D;
-    if (j0 + c < a.Sk) dk.store(at4(dk, b, h, j0 + c, d), dK[c * pd + d]);
-  }
-  for (int64_t e = threadIdx.x; e < T * a.Dv; e += blockDim.x) {
-    const int64_t c = e / a.Dv, d = e % a.Dv;
-    if (j0 + c < a.Sk) dv.store(at4(dv, b, h, j0 + c, d), dV[c * pv + d]);
-  }
+  store_rows(dk, b, h, j0, a.Sk, a.D, dK, pd);
+  store_rows(dv, b, h, j0, a.Sk, a.Dv, dV, pv);
 }
 
 // dQ[i] = scale * sum_j dS[i, j] K[j]
@@ -204,18 +206,10 @@ __global__ void attention_backward_q(Attn a, const float* gdelta, DView dq) {
     load_rows(V, pv, a.v, b, h, j0, a.Sk, a.Dv);
     __syncthreads();
     probs_and_ds(a, P, dS, Q, K, dO, V, pd, pv, lse, delta, b, i0, j0);
-    for (int64_t e = threadIdx.x; e < T * a.D; e += blockDim.x) {
-      const int64_t r = e / a.D, d = e % a.D;
-      float acc = 0.0f;
-      for (int c = 0; c < T; ++c) acc = fmaf(dS[r * (T + 1) + c], K[c * pd + d], acc);
-      dQ[r * pd + d] += acc * a.scale;
-    }
+    accumulate(dQ, pd, a.D, dS, false, K, pd, a.scale);
   }
   __syncthreads();
-  for (int64_t e = threadIdx.x; e < T * a.D; e += blockDim.x) {
-    const int64_t r = e / a.D, d = e % a.D;
-    if (i0 + r < a.Sq) dq.store(at4(dq, b, h, i0 + r, d), dQ[r * pd + d]);
-  }
+  store_rows(dq, b, h, i0, a.Sq, a.D, dQ, pd);
 }
 
 Attn attn_of(const OpCall& c, size_t mask_index) {
@@ -243,7 +237,7 @@ template <class K, class... Args>
 void launch(K kernel, int64_t tiles, const Attn& a, int64_t B, size_t smem_floats, Args... args) {
   if (tiles == 0 || B * a.H == 0) return;
   const size_t bytes = smem_floats * sizeof(float);
-  TF_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  allow_dynamic_smem(reinterpret_cast<const void*>(kernel), bytes);
   kernel<<<dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(B * a.H)), kWarps * 32, bytes, stream()>>>(a, args...);
   TF_CUDA_LAUNCHED();
 }

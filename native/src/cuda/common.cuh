@@ -23,6 +23,9 @@ namespace tf::cuda {
 
 cudaStream_t stream();
 int sm_count();
+// Raises a kernel's dynamic shared memory limit to `bytes` (above the default 48 KiB); the driver is
+// asked only when a launch needs more than any earlier one of that kernel.
+void allow_dynamic_smem(const void* kernel, size_t bytes);
 // A scratch device buffer for one kernel call, back to the cache when it goes out of scope.
 class Scratch {
  public:
@@ -114,6 +117,13 @@ inline DView dview(const View& v) {
   return d;
 }
 
+// Threads for a block that works through `items` items: a power of two from 32 up to `cap`.
+inline int block_threads(int64_t items, int cap) {
+  int t = 32;
+  while (t < cap && t < items) t *= 2;
+  return t;
+}
+
 // A grid-stride launch over n items: enough blocks to fill the device a few times over.
 constexpr int kThreads = 256;
 inline unsigned grid_for(int64_t n, int threads = kThreads) {
@@ -150,6 +160,23 @@ __device__ T block_sum(T v) {
 template <class T>
 __device__ T block_max(T v) {
   return block_reduce(v, [](T x) { return warp_max(x); }, T(-INFINITY));
+}
+
+// Row [base, base + n) of x for one block: copied once into shared memory `row` when `staged` (the
+// row fits: n <= kStagedRowMax), read from global memory at every use otherwise.
+constexpr int64_t kStagedRowMax = 12288;  // floats (48 KiB)
+struct BlockRow {
+  const DView& x;
+  int64_t base;
+  const float* row;
+  bool staged;
+  __device__ float operator()(int64_t j) const { return staged ? row[j] : x.load(x.offset_of(base + j)); }
+};
+__device__ inline BlockRow stage_row(const DView& x, int64_t base, int64_t n, float* row, bool staged) {
+  if (staged)
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) row[j] = x.load(x.offset_of(base + j));
+  __syncthreads();
+  return {x, base, row, staged};
 }
 
 }  // namespace tf::cuda

@@ -73,7 +73,7 @@ struct Identity {
 };
 struct Constant {
   double v;
-  template <class T = double> __device__ T operator()() const { return static_cast<T>(v); }
+  __device__ double operator()() const { return v; }
 };
 struct Clamp {
   double lo, hi;
@@ -94,14 +94,8 @@ struct MaskedFill {
 };
 
 void k_copy(OpCall& c) { map<1>(c, Identity{}); }
-void k_fill(OpCall& c) {
-  // a float output holds the value as float; an integer one as the saturated integer
-  const View& o = c.out[0];
-  if (o.numel() == 0) return;
-  const DView out = dview(o);
-  map_kernel<double, 0><<<grid_for(o.numel()), kThreads, 0, stream()>>>(out, out, out, out, o.numel(), Constant{c.attrs[0]});
-  TF_CUDA_LAUNCHED();
-}
+// a float output holds the value rounded to float; an integer one the saturated integer
+void k_fill(OpCall& c) { map<0>(c, Constant{c.attrs[0]}); }
 void k_clamp(OpCall& c) { map<1>(c, Clamp{c.attrs[0], c.attrs[1]}); }
 void k_clamp_backward(OpCall& c) { map<2>(c, ClampBackward{c.attrs[0], c.attrs[1]}); }
 void k_where(OpCall& c) { map<3>(c, Where{}); }

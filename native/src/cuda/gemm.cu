@@ -159,11 +159,15 @@ bool batch_strides_ok(const DView& b) {
     if (b.strides[d] % 8 != 0) return false;
   return true;
 }
-bool tensor_core_ok(const GemmArgs& g) {
+bool half_with_k8(const GemmArgs& g) {
   const bool half = g.a.dtype == static_cast<int>(DType::bf16) || g.a.dtype == static_cast<int>(DType::f16);
-  if (!half || g.bt.dtype != g.a.dtype || g.K % 8 != 0) return false;
+  return half && g.bt.dtype == g.a.dtype && g.K % 8 == 0;
+}
+bool unit_k_rows(const Operand& o) { return o.s_col == 1 && o.s_row % 8 == 0; }
+bool tensor_core_ok(const GemmArgs& g) {
+  if (!half_with_k8(g)) return false;
   for (const Operand* o : {&g.a, &g.bt})
-    if (o->s_col != 1 || o->s_row % 8 != 0 || !aligned16(o->data) || !batch_strides_ok(o->batch)) return false;
+    if (!unit_k_rows(*o) || !aligned16(o->data) || !batch_strides_ok(o->batch)) return false;
   return true;
 }
 
@@ -193,13 +197,19 @@ Operand materialize(const Operand& op, int64_t rows, int64_t cols, int64_t batch
   return r;
 }
 
-void gemm(const GemmArgs& g) {
-  if (g.M == 0 || g.N == 0 || g.batch == 0) return;
-  if (g.batch > 65535) throw Error("gemm: more than 65535 batch entries");
+void gemm(const GemmArgs& args) {
+  if (args.M == 0 || args.N == 0 || args.batch == 0) return;
+  if (args.batch > 65535) throw Error("gemm: more than 65535 batch entries");
+  GemmArgs g = args;
+  Scratch sa, sb;
+  if (half_with_k8(g)) {  // an operand without unit K stride is copied once so the tensor cores can take it
+    if (!unit_k_rows(g.a)) g.a = materialize(g.a, g.M, g.K, g.batch, sa);
+    if (!unit_k_rows(g.bt)) g.bt = materialize(g.bt, g.N, g.K, g.batch, sb);
+  }
   if (tensor_core_ok(g)) {
     dim3 grid(static_cast<unsigned>((g.N + TN - 1) / TN), static_cast<unsigned>((g.M + TM - 1) / TM), static_cast<unsigned>(g.batch));
     auto kernel = g.a.dtype == static_cast<int>(DType::bf16) ? gemm_tc<true> : gemm_tc<false>;
-    TF_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kTcSmem)));
+    allow_dynamic_smem(reinterpret_cast<const void*>(kernel), kTcSmem);
     kernel<<<grid, 256, kTcSmem, stream()>>>(g);
   } else {
     dim3 grid(static_cast<unsigned>((g.N + SB - 1) / SB), static_cast<unsigned>((g.M + SB - 1) / SB), static_cast<unsigned>(g.batch));

@@ -3,7 +3,8 @@
 // Operands are addressed through row/column strides plus a batch view, so transposes and
 // broadcast batch dims cost nothing. bf16/fp16 operands with unit column stride and 16-byte
 // aligned rows run on tensor cores (mma.sync m16n8k16, float32 accumulation, cp.async 3-stage
-// pipeline); everything else (float32, odd strides or shapes) on the SIMT kernel.
+// pipeline; half operands without unit K stride are copied to contiguous scratch first); everything
+// else (float32, K not a multiple of 8, unaligned) on the SIMT kernel.
 #pragma once
 #include "common.cuh"
 

@@ -4,6 +4,7 @@
 // (the op's checks have already read the indices there) and sums each row's tokens in order.
 #include <vector>
 #include "common.cuh"
+#include "tensorforge/coords.h"
 
 namespace tf::cuda {
 namespace {
@@ -118,7 +119,10 @@ void k_embedding_backward(OpCall& c) {
   if (V * D == 0) return;
   zero_kernel<<<grid_for(V * D), kThreads, 0, stream()>>>(dview(o), V * D);
   TF_CUDA_LAUNCHED();
-  const std::vector<int32_t> ix = int32_values(c, 1);
+  std::vector<char> staging;
+  const View iv = host_view(c, 1, staging);
+  std::vector<int32_t> ix(static_cast<size_t>(iv.numel()));
+  for (size_t t = 0; t < ix.size(); ++t) ix[t] = index_at(iv, iv.offset_of(static_cast<int64_t>(t)));
   // counting sort of token positions by row (stable: ascending positions within a row)
   std::vector<int64_t> count(static_cast<size_t>(V) + 1, 0);
   for (int32_t r : ix) ++count[static_cast<size_t>(r) + 1];

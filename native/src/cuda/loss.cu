@@ -43,11 +43,7 @@ __global__ void cross_entropy_backward_kernel(DView x, DView y, DView lse, DView
   }
 }
 
-int threads_for(int64_t C) {
-  int t = 32;
-  while (t < 256 && t * 4 < C) t *= 2;
-  return t;
-}
+int threads_for(int64_t C) { return block_threads((C + 3) / 4, 256); }  // about 4 classes per thread
 
 void k_cross_entropy(OpCall& c) {
   const View& x = c.in[0];

@@ -1,6 +1,5 @@
-// CUDA matmul and linear on the GEMM of gemm.cuh. matmul's B and linear's weight are read as Bt
-// (N x K); an operand without a unit stride along K is copied once to a contiguous scratch so the
-// tensor-core kernel can take it.
+// CUDA matmul and linear on the GEMM of gemm.cuh: matmul's B and linear's weight are read as Bt
+// (N x K) through their strides.
 #include "gemm.cuh"
 #include "tensorforge/iter.h"
 
@@ -24,14 +23,6 @@ int64_t batch_count(const View& out) {
   return n;
 }
 
-// Gives both operands unit K stride when they are half precision (the tensor-core path).
-void prepare(GemmArgs& g, Scratch& sa, Scratch& sb) {
-  const bool half = g.a.dtype == static_cast<int>(DType::bf16) || g.a.dtype == static_cast<int>(DType::f16);
-  if (!half) return;
-  if (g.a.s_col != 1 || g.a.s_row % 8 != 0) g.a = materialize(g.a, g.M, g.K, g.batch, sa);
-  if (g.bt.s_col != 1 || g.bt.s_row % 8 != 0) g.bt = materialize(g.bt, g.N, g.K, g.batch, sb);
-}
-
 void k_matmul(OpCall& c) {
   const View &a = c.in[0], &b = c.in[1], &o = c.out[0];
   const int r = o.rank;
@@ -45,8 +36,6 @@ void k_matmul(OpCall& c) {
   g.c = o.data;
   g.c_dtype = static_cast<int>(o.dtype);
   g.bias = dview(o);
-  Scratch sa, sb;
-  prepare(g, sa, sb);
   gemm(g);  // K = 0 writes zeros
 }
 
@@ -75,7 +64,7 @@ void k_linear(OpCall& c) {
   g.bias = dview(g.has_bias ? c.in[2] : o);
   const DView nobatch{};
   g.bt = {w.data, static_cast<int>(w.dtype), w.strides[0], w.strides[1], nobatch};
-  Scratch sx, sa, sb;
+  Scratch sx;
   const int64_t rs = row_stride(x);
   if (rs >= 0) {
     g.a = {x.data, static_cast<int>(x.dtype), rs, x.strides[x.rank - 1], nobatch};
@@ -84,11 +73,9 @@ void k_linear(OpCall& c) {
     lead.rank -= 1;
     Operand rows{x.data, static_cast<int>(x.dtype), 0, x.strides[x.rank - 1], dview(lead)};
     rows.batch.contig = false;
-    g.a = materialize(rows, 1, g.K, g.M, sx);
-    g.a.s_row = g.K;
+    g.a = materialize(rows, 1, g.K, g.M, sx);  // [M, 1, K]: rows K apart, one batch entry
     g.a.batch = nobatch;
   }
-  prepare(g, sa, sb);
   gemm(g);  // K = 0 writes the bias (or zeros)
 }
 

@@ -6,8 +6,6 @@
 namespace tf::cuda {
 namespace {
 
-constexpr int64_t kStagedMax = 12288;
-
 __device__ float param(const DView& v, bool present, int64_t j, float absent) {
   return present ? v.load(j * v.strides[0]) : absent;
 }
@@ -17,10 +15,7 @@ __global__ void layer_norm_kernel(DView x, DView w, DView b, bool has_w, bool ha
   extern __shared__ float row[];
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const int64_t base = r * D;
-    if (staged)
-      for (int64_t j = threadIdx.x; j < D; j += blockDim.x) row[j] = x.load(x.offset_of(base + j));
-    __syncthreads();
-    auto X = [&](int64_t j) { return staged ? row[j] : x.load(x.offset_of(base + j)); };
+    const BlockRow X = stage_row(x, base, D, row, staged);
     float s = 0.0f;
     for (int64_t j = threadIdx.x; j < D; j += blockDim.x) s += X(j);
     const float m = block_sum(s) / static_cast<float>(D);
@@ -98,17 +93,13 @@ __global__ void layer_norm_dwdb_final(const float* pw, const float* pb, DView dw
   }
 }
 
-int threads_for(int64_t D) {
-  int t = 32;
-  while (t < 512 && t * 4 < D) t *= 2;
-  return t;
-}
+int threads_for(int64_t D) { return block_threads((D + 3) / 4, 512); }  // about 4 columns per thread
 
 void k_layer_norm(OpCall& c) {
   const View& x = c.in[0];
   const int64_t D = x.size(-1), rows = D ? x.numel() / D : 0;
   if (rows == 0) return;
-  const bool staged = D <= kStagedMax;
+  const bool staged = D <= kStagedRowMax;
   const DView w = dview(c.in.size() > 1 ? c.in[1] : x), b = dview(c.in.size() > 2 ? c.in[2] : x);
   layer_norm_kernel<<<static_cast<unsigned>(std::min<int64_t>(rows, 65535)), threads_for(D), staged ? D * sizeof(float) : 0, stream()>>>(
       dview(x), w, b, c.in.size() > 1, c.in.size() > 2, dview(c.out[0]), dview(c.out[1]), dview(c.out[2]), rows, D,

@@ -14,10 +14,9 @@ __device__ int32_t quantize(float x, float inv) {
   return static_cast<int32_t>(q > 127.0f ? 127.0f : (q < -127.0f ? -127.0f : q));
 }
 
-// Quantises rows of a [rows, K] view (row r at base(r), element k at + k * stride) into q
-// (contiguous [rows, Kp], Kp = K rounded up to 4, zero padded) and writes each row's scale.
-__global__ void quantize_rows_kernel(DView v, int64_t rows, int64_t K, int64_t Kp, float static_scale, int8_t* q, float* scales,
-                                     DView qv, DView sv, bool to_views) {
+// Quantises rows of a [..., K] view into q (contiguous [rows, Kp], Kp >= K, zero padded) and writes
+// each row's scale (static_scale > 0: that one scale for every row).
+__global__ void quantize_rows_kernel(DView v, int64_t rows, int64_t K, int64_t Kp, float static_scale, int8_t* q, float* scales) {
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const int64_t base = v.rank == 2 ? r * v.strides[0] : v.offset_of(r * K);
     const int64_t step = v.strides[v.rank - 1];
@@ -26,18 +25,8 @@ __global__ void quantize_rows_kernel(DView v, int64_t rows, int64_t K, int64_t K
     amax = block_max(amax);
     const float inv = static_scale > 0.0f ? 1.0f / static_scale : inv_scale_of(amax);
     const float sc = static_scale > 0.0f ? static_scale : scale_of(amax);
-    for (int64_t k = threadIdx.x; k < Kp; k += blockDim.x) {
-      const int32_t x = k < K ? quantize(v.load(base + k * step), inv) : 0;
-      if (to_views) {
-        if (k < K) qv.store(r * qv.strides[0] + k * qv.strides[1], static_cast<float>(x));
-      } else {
-        q[r * Kp + k] = static_cast<int8_t>(x);
-      }
-    }
-    if (threadIdx.x == 0) {
-      if (to_views) sv.store(r * sv.strides[0], sc);
-      else scales[r] = sc;
-    }
+    for (int64_t k = threadIdx.x; k < Kp; k += blockDim.x) q[r * Kp + k] = static_cast<int8_t>(k < K ? quantize(v.load(base + k * step), inv) : 0);
+    if (threadIdx.x == 0) scales[r] = sc;
   }
 }
 
@@ -56,12 +45,13 @@ __global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8
   }
 }
 
+// outputs are contiguous (the binding and the tools allocate them so): q [N, K] int8, scale [N]
 void k_quantize_per_channel(OpCall& c) {
   const View& w = c.in[0];
   const int64_t N = w.shape[0], K = w.shape[1];
   if (N == 0) return;
   quantize_rows_kernel<<<static_cast<unsigned>(std::min<int64_t>(N, 65535)), 128, 0, stream()>>>(
-      dview(w), N, K, K, 0.0f, nullptr, nullptr, dview(c.out[0]), dview(c.out[1]), true);
+      dview(w), N, K, K, 0.0f, c.out[0].ptr<int8_t>(), c.out[1].ptr<float>());
   TF_CUDA_LAUNCHED();
 }
 
@@ -79,9 +69,8 @@ void k_linear_int8(OpCall& c) {
   if (M * N == 0) return;
   const int64_t Kp = (K + 3) / 4 * 4;
   Scratch qx(static_cast<size_t>(M * Kp)), sx(static_cast<size_t>(M) * sizeof(float)), qw(static_cast<size_t>(N * Kp));
-  const DView none = dview(o);
   quantize_rows_kernel<<<static_cast<unsigned>(std::min<int64_t>(M, 65535)), 128, 0, stream()>>>(
-      dview(x), M, K, Kp, static_cast<float>(c.attrs[0]), qx.as<int8_t>(), sx.as<float>(), none, none, false);
+      dview(x), M, K, Kp, static_cast<float>(c.attrs[0]), qx.as<int8_t>(), sx.as<float>());
   TF_CUDA_LAUNCHED();
   pad_rows_kernel<<<grid_for(N * Kp), kThreads, 0, stream()>>>(dview(w), qw.as<int8_t>(), N, K, Kp);
   TF_CUDA_LAUNCHED();

@@ -92,11 +92,6 @@ __global__ void argmax_kernel(DView kept, DView red, DView out, int64_t outer, i
   }
 }
 
-int threads_for(int64_t inner) {
-  int t = 32;
-  while (t < 256 && t < inner) t *= 2;
-  return t;
-}
 
 template <Red R>
 void k_reduce(OpCall& c) {
@@ -105,14 +100,14 @@ void k_reduce(OpCall& c) {
   if (outer == 0) return;
   const double correction = c.op == Op::var ? c.attrs[1] : 0.0;
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(outer, 65535));
-  reduce_kernel<R><<<grid, threads_for(p.inner()), 0, stream()>>>(dview(p.kept), dview(p.red), dview(c.out[0]), outer, p.inner(), correction);
+  reduce_kernel<R><<<grid, block_threads(p.inner(), 256), 0, stream()>>>(dview(p.kept), dview(p.red), dview(c.out[0]), outer, p.inner(), correction);
   TF_CUDA_LAUNCHED();
 }
 void k_argmax(OpCall& c) {
   ReducePlan p = reduce_plan(c);
   if (p.outer() == 0) return;
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(p.outer(), 65535));
-  argmax_kernel<<<grid, threads_for(p.inner()), 0, stream()>>>(dview(p.kept), dview(p.red), dview(c.out[0]), p.outer(), p.inner());
+  argmax_kernel<<<grid, block_threads(p.inner(), 256), 0, stream()>>>(dview(p.kept), dview(p.red), dview(c.out[0]), p.outer(), p.inner());
   TF_CUDA_LAUNCHED();
 }
 
@@ -124,10 +119,7 @@ __global__ void softmax_kernel(DView x, DView g, DView o, int64_t rows, int64_t 
   extern __shared__ float row[];
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const int64_t base = r * n;
-    if (staged)
-      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) row[j] = x.load(x.offset_of(base + j));
-    __syncthreads();
-    auto X = [&](int64_t j) { return staged ? row[j] : x.load(x.offset_of(base + j)); };
+    const BlockRow X = stage_row(x, base, n, row, staged);
     auto G = [&](int64_t j) { return g.load(g.offset_of(base + j)); };
     if constexpr (S == Soft::softmax || S == Soft::log_softmax) {
       float m = -INFINITY, s = 0.0f;
@@ -153,18 +145,16 @@ __global__ void softmax_kernel(DView x, DView g, DView o, int64_t rows, int64_t 
   }
 }
 
-constexpr int64_t kStagedMax = 12288;  // floats of one row kept in shared memory (48 KiB)
-
 template <Soft S>
 void k_softmax(OpCall& c) {
   const View& x = c.in[0];
   const int64_t n = x.size(-1), rows = n == 0 ? 0 : x.numel() / n;
   if (rows == 0) return;
-  const bool staged = n <= kStagedMax;
+  const bool staged = n <= kStagedRowMax;
   const DView g = dview(c.in.size() > 1 ? c.in[1] : x);
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows, 65535));
   const size_t smem = staged ? static_cast<size_t>(n) * sizeof(float) : 0;
-  softmax_kernel<S><<<grid, threads_for(n / 4), smem, stream()>>>(dview(x), g, dview(c.out[0]), rows, n, staged);
+  softmax_kernel<S><<<grid, block_threads(n / 4, 256), smem, stream()>>>(dview(x), g, dview(c.out[0]), rows, n, staged);
   TF_CUDA_LAUNCHED();
 }
 

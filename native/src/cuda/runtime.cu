@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_map>
 #include "common.cuh"
 
 namespace tf::cuda {
@@ -145,6 +146,16 @@ int sm_count() {
     return v;
   }();
   return n;
+}
+
+void allow_dynamic_smem(const void* kernel, size_t bytes) {
+  static std::mutex mu;
+  static std::unordered_map<const void*, size_t> allowed;
+  std::lock_guard<std::mutex> lock(mu);
+  size_t& have = allowed[kernel];
+  if (bytes <= have) return;
+  TF_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  have = bytes;
 }
 
 void* alloc(size_t bytes) {

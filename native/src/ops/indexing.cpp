@@ -1,5 +1,6 @@
 // Shapes and checks of embedding, gather, index_select and their backward ops (scatter-adds).
 // Index values are checked here, once for every backend, before any kernel reads them.
+#include "tensorforge/coords.h"
 #include "tensorforge/op.h"
 
 namespace tf {
@@ -7,9 +8,10 @@ namespace {
 
 void check_indices(const OpCall& c, size_t i, int64_t limit, const char* what) {
   expect_dtype(c, i, DType::i32, what);
-  const std::vector<int32_t> values = int32_values(c, i);
-  for (size_t k = 0; k < values.size(); ++k) {
-    const int64_t v = values[k];
+  std::vector<char> staging;
+  const View ix = host_view(c, i, staging);
+  for (int64_t k = 0; k < ix.numel(); ++k) {
+    const int64_t v = index_at(ix, ix.offset_of(k));
     if (v < 0 || v >= limit)
       fail(c, std::string(what) + " " + std::to_string(v) + " at flat position " + std::to_string(k) + " is out of range [0, " +
                   std::to_string(limit) + ")");

@@ -1,5 +1,6 @@
 // Shapes and checks of cross_entropy (per-row losses; the mean/sum reduction is done by the caller)
 // and its backward.
+#include "tensorforge/coords.h"
 #include "tensorforge/op.h"
 
 namespace tf {
@@ -10,9 +11,10 @@ void check_labels(const OpCall& c, int64_t classes, int64_t ignore) {
   expect_dtype(c, 1, DType::i32, "labels");
   if (y.rank != 1 || y.shape[0] != c.in[0].shape[0])
     fail(c, "labels " + shape_str(y) + " must be [" + std::to_string(c.in[0].shape[0]) + "] for logits " + shape_str(c.in[0]));
-  const std::vector<int32_t> values = int32_values(c, 1);
+  std::vector<char> staging;
+  const View labels = host_view(c, 1, staging);
   for (int64_t i = 0; i < y.shape[0]; ++i) {
-    const int64_t v = values[static_cast<size_t>(i)];
+    const int64_t v = index_at(labels, i * labels.strides[0]);
     if (v != ignore && (v < 0 || v >= classes))
       fail(c, "label " + std::to_string(v) + " at row " + std::to_string(i) + " is out of range [0, " + std::to_string(classes) + ")");
   }
