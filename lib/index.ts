@@ -7,6 +7,9 @@ export { tensor, empty, zeros, ones, full, zerosLike, onesLike, arange, eye, ran
 export type { CreateOptions, RandomOptions } from './tensor/create.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './tensor/random.js';
 export { tidy, keep } from './tensor/memory.js';
+export type { Device, DeviceLike } from './tensor/device.js';
+export { toDevice } from './ops/device.js';
+export * as cuda from './cuda.js';
 export { withBackend, currentBackend } from './tensor/backend.js';
 export { noGrad, isGradEnabled } from './autograd/mode.js';
 export { backward } from './autograd/engine.js';
@@ -17,7 +20,7 @@ export * from './ops/shape.js';
 export * from './ops/matmul.js';
 export * from './ops/nn.js';
 export * from './ops/quantize.js';
-export { native, loaded as addon, type NativeInfo } from './native.js';
+export { native, loaded as addon, type NativeInfo, type CudaMemoryStats } from './native.js';
 export { setThreads, getThreads, setIsa, availableIsas, runtimeInfo, version, type RuntimeInfo } from './runtime.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, type SafetensorsFile } from './io/safetensors.js';
 export { Module, parameter, type LoadResult } from './nn/module.js';

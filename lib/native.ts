@@ -4,13 +4,27 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** A 64-byte aligned native buffer. */
+/** A native buffer: 64-byte aligned host memory (device -1) or memory of CUDA device `device`. */
 export interface NativeStorage {
   readonly byteLength: number;
+  readonly device: number;
   readonly disposed: boolean;
   dispose(): void;
+  /** copies to the host */
   read(byteOffset: number, byteLength: number): ArrayBuffer;
+  /** copies from the host */
   write(byteOffset: number, data: ArrayBufferView | ArrayBuffer): void;
+  /** copies from another storage, host or device */
+  copyFrom(src: NativeStorage, srcByteOffset: number, dstByteOffset: number, byteLength: number): void;
+}
+
+export interface CudaMemoryStats {
+  /** bytes in live tensors */
+  allocated: number;
+  /** bytes taken from the driver: allocated + cached */
+  reserved: number;
+  /** highest `allocated` since the start or the last reset */
+  peak: number;
 }
 
 /** [storage, dtype id, element offset, shape, strides (elements)] */
@@ -31,8 +45,8 @@ export interface NativeInfo {
 }
 
 export interface NativeAddon {
-  /** zero (default true): fill with zeros; op outputs skip it since their kernel writes every byte */
-  Storage: new (byteLength: number, zero?: boolean) => NativeStorage;
+  /** zero (default true): fill with zeros (op outputs skip it: their kernel writes every byte); device: -1 (default) host, N: CUDA device N */
+  Storage: new (byteLength: number, zero?: boolean, device?: number) => NativeStorage;
   /** Runs one op (by name, or by its index in opNames()). Returns [storage, shape, dtype id] per output when `outputs` is null. */
   run(op: string | number, backend: number, inputs: ViewDesc[], outputs: ViewDesc[] | null, attrs: number[]): [NativeStorage, number[], number][];
   opNames(): string[];
@@ -42,6 +56,9 @@ export interface NativeAddon {
   setThreads(n: number): number;
   /** Bytes held by the host caching allocator; frees them all first when `empty` is true. */
   hostCache(empty?: boolean): number;
+  /** The CUDA caching allocator: statistics, peak reset, cache release, stream synchronisation. */
+  cudaMemory(what: 'stats'): CudaMemoryStats;
+  cudaMemory(what: 'resetPeak' | 'emptyCache' | 'synchronize'): undefined;
   /** This machine's peak rate on the current threads: G op/s (fma_f32, bf16_dot, int8_dot; 0 when the CPU lacks it) or GB/s (copy). */
   ceiling(kind: 'fma_f32' | 'bf16_dot' | 'int8_dot' | 'copy', seconds: number): number;
 }

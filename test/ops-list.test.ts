@@ -18,7 +18,8 @@ describe('op list', () => {
   });
   it('the cuda backend says why it cannot run instead of crashing', () => {
     const s = new native.Storage(16);
-    const reason = native.info().cudaBuilt ? /not reachable from Node yet|no CUDA device/ : /built without CUDA support/;
+    // host memory handed to the cuda backend, or no device to run it on
+    const reason = native.info().cudaDevices > 0 ? /exp: input 0 is on cpu but the op runs on the cuda backend/ : /exp: the cuda backend has no device \((built without CUDA support|.+)\)/;
     expect(() => native.run('exp', 2, [[s, 0, 0, [4], [1]]], null, [])).toThrow(reason);
   });
   it('the CUDA variant, where built, has a kernel for every op and loads without a device', () => {
@@ -26,7 +27,15 @@ describe('op list', () => {
     const cuda = createRequire(import.meta.url)(loaded.cudaVariant) as NativeAddon;
     const info = cuda.info();
     expect(info.cudaBuilt).toBe(true);
-    if (info.cudaDevices === 0) expect(info.cudaReason).not.toBe('');
     for (const op of opListFromSource()) expect(cuda.supports(2, op), `cuda ${op}`).toBe(true);
+    if (info.cudaDevices > 0) return;
+    // no device: device memory is refused with the reason, host memory and the cpu backend work
+    expect(info.cudaReason).not.toBe('');
+    expect(() => new cuda.Storage(16, true, 0)).toThrow(new RegExp(`Storage: cuda:0: .*${info.cudaReason.replace(/[()]/g, '.')}`));
+    const s = new cuda.Storage(16);
+    s.write(0, new Float32Array([0, 1, 2, 3]));
+    const [[out]] = cuda.run('exp', 0, [[s, 0, 0, [4], [1]]], null, []);
+    expect(new Float32Array(out.read(0, 16))[1]).toBeCloseTo(Math.E, 5);
+    expect(cuda.cudaMemory('stats')).toEqual({ allocated: 0, reserved: 0, peak: 0 });
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # For a lent GPU machine (CMake, nvcc and PyTorch; no Node, no internet): builds the native tools
 # with the CUDA backend, runs the parity runner (every op, cpu and cuda, against the reference), the
-# kernel benchmark and PyTorch on the same shapes, and prints a table of ratios last.
+# kernel benchmark and PyTorch on the same shapes, the TypeScript device checks where bench/gpu/pack.sh
+# packed a node binary to carry, and prints a table of ratios last.
 # Results go to $OUT (the device tool's output folder) or bench/results/gpu-<date>/.
 #   bash bench/gpu/check.sh
 set -uo pipefail
@@ -24,5 +25,11 @@ echo "== kernel benchmark"
 timeout 200 build-gpu/tools/tf_bench_cuda --backend cuda 2>&1 | tee "$out/bench.jsonl"
 echo "== PyTorch on the same shapes"
 timeout 150 python3 bench/gpu/torch_bench.py 2>&1 | tee "$out/torch.jsonl"
+if [ -f .gpu-carry/node.xz ]; then  # packed by bench/gpu/pack.sh
+  echo "== TypeScript device checks (carried node)"
+  xz -dc .gpu-carry/node.xz > /tmp/tf-node && chmod +x /tmp/tf-node
+  [ -e node_modules ] || ln -s .gpu-carry/node_modules node_modules
+  timeout 180 /tmp/tf-node bench/gpu/device_checks_main.mjs 2>&1 | tee "$out/device_checks.jsonl"
+fi
 echo "== ratios (tensorforge / PyTorch)"
 python3 bench/gpu/ratios.py "$out/bench.jsonl" "$out/torch.jsonl" | tee "$out/ratios.txt"

@@ -48,7 +48,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     throw new RangeError(`backward: gradient ${shapeStr(grad.shape)} does not match output ${shapeStr(root.shape)}`);
   }
   noGrad(() => {
-    const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { dtype: root.dtype })]]);
+    const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { dtype: root.dtype, device: root.device })]]);
     for (const t of topoOrder(root)) {
       let g = grads.get(t);
       if (!g) continue;

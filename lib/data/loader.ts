@@ -1,6 +1,7 @@
 // Batches of token ids: seeded shuffling per epoch, length bucketing (examples of similar length
 // share a batch, so little padding), dynamic padding to the longest in the batch, and a key padding
 // mask (uint8, 1 = padding).
+import type { DeviceLike } from '../tensor/device.js';
 import { tensor } from '../tensor/create.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -60,8 +61,8 @@ export class DataLoader {
     return batches;
   }
 
-  /** Tensors for a list of example indices. */
-  collate(indices: readonly number[]): Batch {
+  /** Tensors for a list of example indices, on `device` (default: the host). */
+  collate(indices: readonly number[], device: DeviceLike = 'cpu'): Batch {
     const S = Math.max(...indices.map((i) => this.ids[i]!.length));
     const B = indices.length, pad = this.opts.padId ?? 0;
     const tok = new Int32Array(B * S).fill(pad);
@@ -74,9 +75,9 @@ export class DataLoader {
       count += row.length;
     });
     return {
-      tokens: tensor(tok, { shape: [B, S] }),
-      keyPaddingMask: tensor(mask, { shape: [B, S] }),
-      labels: tensor(Int32Array.from(indices.map((i) => this.labels[i]!))),
+      tokens: tensor(tok, { shape: [B, S], device }),
+      keyPaddingMask: tensor(mask, { shape: [B, S], device }),
+      labels: tensor(Int32Array.from(indices.map((i) => this.labels[i]!)), { device }),
       size: B,
       tokenCount: count,
       indices: [...indices],

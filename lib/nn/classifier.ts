@@ -7,7 +7,6 @@ import { maskedMean } from '../ops/nn.js';
 import { mean } from '../ops/reduce.js';
 import { slice, squeeze } from '../ops/shape.js';
 import { arange, tensor } from '../tensor/create.js';
-import { keep } from '../tensor/memory.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
 import { SeedEncoderLayer, TransformerEncoderLayer, LayerList, type EncoderLayer } from './encoder.js';
@@ -61,7 +60,6 @@ export class EncoderClassifier extends Module {
   readonly layers: EncoderLayer[];
   readonly norm: LayerNorm | null;
   readonly head: Linear;
-  private readonly table: Tensor | null;
   constructor(readonly config: EncoderClassifierConfig, generator: Generator = defaultGenerator) {
     super();
     const c = config;
@@ -69,7 +67,8 @@ export class EncoderClassifier extends Module {
     this.tok = this.registerModule('tok', new Embedding(c.vocabSize, c.dModel, g));
     const learned = (c.positional ?? 'learned') === 'learned';
     this.pos = learned ? this.registerModule('pos', new Embedding(c.maxLen, c.dModel, g)) : null;
-    this.table = learned ? null : keep(sinusoidalTable(c.maxLen, c.dModel));
+    // a fixed table: a buffer (it moves with to()), not part of the state dict
+    if (!learned) this.registerBuffer('table', sinusoidalTable(c.maxLen, c.dModel), { persistent: false });
     const list = this.registerModule('layers', new LayerList());
     this.layers = Array.from({ length: c.numLayers }, (_, i) =>
       list.add(
@@ -96,7 +95,7 @@ export class EncoderClassifier extends Module {
     if (tokens.ndim !== 2) throw new RangeError(`EncoderClassifier: tokens must be (batch, seq), got ${shapeStr(tokens.shape)}`);
     const S = tokens.shape[1]!;
     if (S > this.config.maxLen) throw new RangeError(`EncoderClassifier: sequence length ${S} is above maxLen ${this.config.maxLen}`);
-    const positions = this.pos ? this.pos.forward(arange(S)) : slice(this.table!, 0, 0, S);
+    const positions = this.pos ? this.pos.forward(arange(S, undefined, 1, { device: tokens.device })) : slice(this.param('table')!, 0, 0, S);
     let h = profileScope('embeddings', () => add(this.tok.forward(tokens), positions));
     this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => blockScope(() => layer.forward(h, { keyPaddingMask })))));
     if (this.norm) h = profileScope('norm', () => this.norm!.forward(h));

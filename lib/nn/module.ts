@@ -1,9 +1,10 @@
 // Module: parameters, buffers and child modules registered by name, with PyTorch's state-dict
-// naming ("layers.0.self_attn.in_proj_weight"), train/eval mode and dtype conversion.
+// naming ("layers.0.self_attn.in_proj_weight"), train/eval mode, dtype and device conversion.
 import { noGrad } from '../autograd/mode.js';
+import { copyInto, toDevice } from '../ops/device.js';
 import { cast } from '../ops/elementwise.js';
-import { runInto } from '../ops/dispatch.js';
-import type { DType } from '../tensor/dtype.js';
+import { deviceIndex, isDeviceLike, type Device, type DeviceLike } from '../tensor/device.js';
+import { isFloatDType, type DType } from '../tensor/dtype.js';
 import { keep } from '../tensor/memory.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 
@@ -23,6 +24,8 @@ export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor | null>();
   private readonly buffers = new Map<string, Tensor | null>();
+  /** buffers left out of the state dict (PyTorch's persistent=False), e.g. a fixed position table */
+  private readonly transient = new Set<string>();
   private readonly children = new Map<string, Module>();
 
   protected registerParameter(name: string, t: Tensor | null): Tensor {
@@ -31,8 +34,9 @@ export abstract class Module {
     this.params.set(name, p);
     return p as Tensor;
   }
-  protected registerBuffer(name: string, t: Tensor | null): Tensor {
+  protected registerBuffer(name: string, t: Tensor | null, opts: { persistent?: boolean } = {}): Tensor {
     this.buffers.set(name, t ? keep(t) : null);
+    if (opts.persistent === false) this.transient.add(name);
     return t as Tensor;
   }
   protected registerModule<M extends Module>(name: string, m: M): M {
@@ -63,9 +67,13 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
-  /** Parameters and buffers by their PyTorch names (the tensors themselves, not copies). */
+  /** Parameters and persistent buffers by their PyTorch names (the tensors themselves, not copies). */
   stateDict(): Map<string, Tensor> {
-    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+    const out = new Map(this.namedParameters());
+    for (const [p, m] of this.namedModules()) {
+      for (const [n, t] of m.buffers) if (t && !m.transient.has(n)) out.set(p ? `${p}.${n}` : n, t);
+    }
+    return out;
   }
 
   /**
@@ -86,7 +94,7 @@ export abstract class Module {
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
         throw new Error(`loadStateDict: ${k} has shape ${shapeStr(v.shape)} in the checkpoint, ${shapeStr(t.shape)} in the model`);
       }
-      noGrad(() => runInto('copy', [v], [t]));
+      noGrad(() => copyInto(t, v));
     }
     return { missing, unexpected };
   }
@@ -99,20 +107,36 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Converts every float parameter and buffer to `dtype` (in place of the old tensors). */
-  to(dtype: DType): this {
+  /**
+   * Converts every float parameter and buffer to `dtype`, or moves every parameter and buffer to
+   * `device` ('cpu', 'cuda', 'cuda:N'), in place of the old tensors (their gradients are dropped):
+   * as in PyTorch, create the optimizer after this.
+   */
+  to(target: DType | DeviceLike): this {
+    const device = isDeviceLike(target) ? deviceIndex(target, 'Module.to') : null;
+    const convert = (t: Tensor): Tensor | null => {
+      if (device !== null) return t.deviceIndex === device ? null : toDevice(t, target as DeviceLike);
+      return t.dtype === target || !isFloatDType(t.dtype) ? null : cast(t, target as DType);
+    };
     for (const [, m] of this.namedModules()) {
       for (const map of [m.params, m.buffers]) {
         for (const [n, t] of map) {
-          if (!t || t.dtype === dtype || t.dtype === 'int32' || t.dtype === 'uint8' || t.dtype === 'int8') continue;
-          const c = keep(noGrad(() => cast(t, dtype)));
+          const c = t && noGrad(() => convert(t));
+          if (!c) continue;
+          keep(c);
           if (map === m.params) c.requiresGrad = true;
           map.set(n, c);
-          t.dispose();
+          t!.grad?.dispose();
+          t!.dispose();
         }
       }
     }
     return this;
+  }
+  /** The device of the first parameter or buffer ('cpu' for a module without any). */
+  get device(): Device {
+    for (const [, m] of this.namedModules()) for (const map of [m.params, m.buffers]) for (const t of map.values()) if (t) return t.device;
+    return 'cpu';
   }
   /**
    * Replaces parameter `name` by buffers (its int8 form, scales): they are state, not trained.

@@ -28,7 +28,7 @@ function promote(a: DType, b: DType): DType {
 export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError(`${op}: at least one operand must be a Tensor`);
   const like = typeof a === 'number' ? checkTensor(b, op, 'other') : checkTensor(a, op);
-  const scalar = (v: number) => full([], v, { dtype: isFloatDType(like.dtype) || Number.isInteger(v) ? like.dtype : 'float32' });
+  const scalar = (v: number) => full([], v, { dtype: isFloatDType(like.dtype) || Number.isInteger(v) ? like.dtype : 'float32', device: like.device });
   const ta = typeof a === 'number' ? scalar(a) : like;
   const tb = typeof b === 'number' ? scalar(b) : checkTensor(b, op, 'other');
   const d = promote(ta.dtype, tb.dtype);
@@ -149,7 +149,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = operands(a, b, 'where');
   const out = run1('where', [cond, ta, tb]);
   return record('where', [ta, tb], out, (g) => {
-    const zero = full([], 0, { dtype: g.dtype });
+    const zero = full([], 0, { dtype: g.dtype, device: g.device });
     return [
       ta.requiresGrad ? sumTo(run1('where', [cond, g, zero]), ta.shape) : null,
       tb.requiresGrad ? sumTo(run1('where', [cond, zero, g]), tb.shape) : null,

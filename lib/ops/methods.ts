@@ -1,7 +1,9 @@
 // Tensor methods, PyTorch style (x.add(y), x.sum(1), x.T ...), delegating to the op functions.
 import { backward } from '../autograd/engine.js';
-import type { DType } from '../tensor/dtype.js';
+import { isDeviceLike, type DeviceLike } from '../tensor/device.js';
+import { DTYPES, type DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { toDevice } from './device.js';
 import { run1 } from './dispatch.js';
 import * as E from './elementwise.js';
 import * as M from './matmul.js';
@@ -61,7 +63,12 @@ declare module '../tensor/tensor.js' {
     split(sizes: number | readonly number[], axis?: number): Tensor[];
     gather(axis: number, index: Tensor): Tensor;
     indexSelect(axis: number, index: Tensor): Tensor;
-    to(dtype: DType): Tensor;
+    /** A cast to `dtype`, or a copy on `device` ('cpu', 'cuda', 'cuda:N'); this tensor when nothing changes. */
+    to(target: DType | DeviceLike): Tensor;
+    /** to('cuda:N') */
+    cuda(index?: number): Tensor;
+    /** to('cpu') */
+    cpu(): Tensor;
     /** A copy that owns its memory (differentiable). */
     clone(): Tensor;
     /** The same data, cut from the autograd graph. */
@@ -122,7 +129,13 @@ P.contiguous = function () { return S.contiguous(this); };
 P.split = function (s, a) { return S.split(this, s, a); };
 P.gather = function (a, i) { return N.gather(this, a, i); };
 P.indexSelect = function (a, i) { return N.indexSelect(this, a, i); };
-P.to = function (d) { return E.cast(this, d); };
+P.to = function (d) {
+  if (isDeviceLike(d)) return toDevice(this, d);
+  if (!(DTYPES as readonly unknown[]).includes(d)) throw new TypeError(`to: expected a dtype (${DTYPES.join(', ')}) or a device ('cpu', 'cuda', 'cuda:N'), got ${JSON.stringify(d)}`);
+  return E.cast(this, d);
+};
+P.cuda = function (i = 0) { return toDevice(this, `cuda:${i}`); };
+P.cpu = function () { return toDevice(this, 'cpu'); };
 P.clone = function () {
   const out = run1('copy', [this]);
   return this.requiresGrad ? E.add(out, 0) : out;

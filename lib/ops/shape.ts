@@ -76,7 +76,7 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1
   strides[a] = x.strides[a]! * step;
   const out = x.viewOf(shape, strides, x.offset + (len > 0 ? s * x.strides[a]! : 0));
   return record('slice', [x], out, (g) => {
-    const gx = zeros(x.shape, { dtype: g.dtype });
+    const gx = zeros(x.shape, { dtype: g.dtype, device: g.device });
     runInto('copy', [g], [slice(gx, a, s, e, step)]);
     return [gx];
   });
@@ -131,7 +131,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = [...first.shape];
   shape[a] = xs.reduce((s, x) => s + x.shape[a]!, 0);
-  const out = empty(shape, first.dtype);
+  const out = empty(shape, first.dtype, first.device);
   const starts: number[] = [];
   let at = 0;
   for (const x of xs) {

@@ -15,7 +15,7 @@ export function gradSquaredNorm(params: readonly Tensor[]): number {
 /** Scales every gradient in place by `factor`. */
 export function scaleGrads(params: readonly Tensor[], factor: number): void {
   tidy(() => {
-    for (const p of params) if (p.grad) runInto('mul', [p.grad, full([], factor, { dtype: p.grad.dtype })], [p.grad]);
+    for (const p of params) if (p.grad) runInto('mul', [p.grad, full([], factor, { dtype: p.grad.dtype, device: p.grad.device })], [p.grad]);
   });
 }
 

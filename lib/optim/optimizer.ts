@@ -1,6 +1,6 @@
 // Optimizer base: parameter groups with their own hyper-parameters (e.g. no weight decay on biases
 // and LayerNorm), per-parameter state, zeroGrad, and a state dict for checkpoints.
-import { runInto } from '../ops/dispatch.js';
+import { copyInto } from '../ops/device.js';
 import { zerosLike } from '../tensor/create.js';
 import { keep } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -61,7 +61,7 @@ export abstract class Optimizer<H extends { lr: number }> {
       this.bufferNames.forEach((b, i) => {
         const t = state.tensors.get(`${b}.${name}`);
         if (!t) throw new Error(`optimizer state: ${b}.${name} is missing`);
-        runInto('copy', [t], [s.buffers[i]!]);
+        copyInto(s.buffers[i]!, t);
       });
     }
   }

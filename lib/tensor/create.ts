@@ -1,6 +1,8 @@
-// Creating tensors: from data, filled, ranges, identity, and random (through the Philox generator).
+// Creating tensors: from data, filled, ranges, identity, and random (through the Philox generator),
+// on the host or a CUDA device (`device` option: data is staged on the host and copied over).
 import { native } from '../native.js';
-import { backendId } from './backend.js';
+import { runInto } from '../ops/dispatch.js';
+import { deviceIndex, type DeviceLike } from './device.js';
 import { allocHost, checkDType, DTYPE_SIZE, hostDType, isFloatDType, type DType, type HostArray } from './dtype.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { checkShape } from './shape.js';
@@ -8,6 +10,8 @@ import { numelOf, shapeStr, Tensor, type NestedArray } from './tensor.js';
 
 export interface CreateOptions {
   dtype?: DType;
+  /** 'cpu' (default), 'cuda' or 'cuda:N' */
+  device?: DeviceLike;
   requiresGrad?: boolean;
 }
 export interface RandomOptions extends CreateOptions {
@@ -15,10 +19,10 @@ export interface RandomOptions extends CreateOptions {
 }
 
 /** An uninitialised (zero-filled) tensor. */
-export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+export function empty(shape: readonly number[], dtype: DType = 'float32', device: DeviceLike = 'cpu'): Tensor {
   const s = checkShape(shape, 'empty');
   checkDType(dtype, 'empty');
-  return Tensor.fromStorage(new native.Storage(numelOf(s) * DTYPE_SIZE[dtype]), dtype, s);
+  return Tensor.fromStorage(new native.Storage(numelOf(s) * DTYPE_SIZE[dtype], true, deviceIndex(device, 'empty')), dtype, s);
 }
 
 function finish(t: Tensor, opts: CreateOptions): Tensor {
@@ -26,15 +30,22 @@ function finish(t: Tensor, opts: CreateOptions): Tensor {
   return t;
 }
 
-/** A tensor of `dtype` holding `host` (float32/int32/int8/uint8 host values, cast natively when needed). */
-function fromHost(host: HostArray, hostType: DType, shape: number[], dtype: DType): Tensor {
+/** A tensor of `dtype` on `device` holding `host` (float32/int32/int8/uint8 host values, cast natively when needed). */
+function fromHost(host: HostArray, hostType: DType, shape: number[], dtype: DType, device: DeviceLike = 'cpu'): Tensor {
+  const dev = deviceIndex(device, 'tensor');
   const h = empty(shape, hostType);
   h.desc('tensor')[0].write(0, host);
-  if (hostType === dtype) return h;
-  const out = empty(shape, dtype);
-  native.run('copy', backendId(), [h.desc('tensor')], [out.desc('tensor')], []);
-  h.dispose();
-  return out;
+  let out = h;
+  if (hostType !== dtype) {
+    out = empty(shape, dtype);
+    runInto('copy', [h], [out]);
+    h.dispose();
+  }
+  if (dev < 0) return out;
+  const d = Tensor.fromStorage(new native.Storage(out.size * DTYPE_SIZE[dtype], false, dev), dtype, shape);
+  d.desc('tensor')[0].copyFrom(out.desc('tensor')[0], 0, 0, out.size * DTYPE_SIZE[dtype]);
+  out.dispose();
+  return d;
 }
 
 function inferShape(data: NestedArray, op: string): number[] {
@@ -80,7 +91,7 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: CreateOptions 
     const dtype = checkDType(opts.dtype ?? typedDType(data), 'tensor');
     const hostType = data instanceof Float64Array ? 'float32' : typedDType(data);
     const host = data instanceof Float64Array ? Float32Array.from(data) : (data as unknown as HostArray);
-    return finish(fromHost(host, hostType, shape, dtype), opts);
+    return finish(fromHost(host, hostType, shape, dtype, opts.device), opts);
   }
   const dtype = checkDType(opts.dtype ?? 'float32', 'tensor');
   const shape = opts.shape ? checkShape(opts.shape, 'tensor') : inferShape(data, 'tensor');
@@ -96,13 +107,13 @@ export function tensor(data: NestedArray | ArrayBufferView, opts: CreateOptions 
     }
   }
   host.set(flat);
-  return finish(fromHost(host, hostType, shape, dtype), opts);
+  return finish(fromHost(host, hostType, shape, dtype, opts.device), opts);
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
-  const t = empty(shape, checkDType(opts.dtype ?? 'float32', 'full'));
-  if (value !== 0) native.run('fill', backendId(), [], [t.desc('full')], [value]);
+  const t = empty(shape, checkDType(opts.dtype ?? 'float32', 'full'), opts.device);
+  if (value !== 0) runInto('fill', [], [t], [value]);
   return finish(t, opts);
 }
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
@@ -111,11 +122,12 @@ export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tenso
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
+/** Zeros of t's shape, dtype and device. */
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+  return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** Values start, start+step, ... below end (like torch.arange); int32 when all arguments are integers. */
@@ -127,7 +139,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const dtype = opts.dtype ?? (ints ? 'int32' : 'float32');
   const host = allocHost(hostDType(dtype), n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
-  return finish(fromHost(host, hostDType(dtype), [n], dtype), opts);
+  return finish(fromHost(host, hostDType(dtype), [n], dtype, opts.device), opts);
 }
 
 export function eye(n: number, m: number = n, opts: CreateOptions = {}): Tensor {
@@ -135,15 +147,16 @@ export function eye(n: number, m: number = n, opts: CreateOptions = {}): Tensor 
   const dtype = opts.dtype ?? 'float32';
   const host = allocHost(hostDType(dtype), n * m);
   for (let i = 0; i < Math.min(n, m); i++) host[i * m + i] = 1;
-  return finish(fromHost(host, hostDType(dtype), shape, dtype), opts);
+  return finish(fromHost(host, hostDType(dtype), shape, dtype, opts.device), opts);
 }
 
 function randomFill(op: 'rand_uniform' | 'rand_normal', shape: readonly number[], a: number, b: number, opts: RandomOptions): Tensor {
   const dtype = checkDType(opts.dtype ?? 'float32', op);
   if (!isFloatDType(dtype)) throw new TypeError(`${op}: dtype must be a float type, got ${dtype}`);
-  const t = empty(shape, dtype);
+  const t = empty(shape, dtype, opts.device);
   const [seed, offset] = (opts.generator ?? defaultGenerator).take(op === 'rand_normal' ? 2 * t.size : t.size);
-  native.run(op, backendId(), [], [t.desc(op)], [seed, offset, a, b]);
+  // the same Philox stream on every backend: same seed, same values on the host and the device
+  runInto(op, [], [t], [seed, offset, a, b]);
   return finish(t, opts);
 }
 
@@ -156,13 +169,13 @@ export function randn(shape: readonly number[], opts: RandomOptions & { mean?: n
   return randomFill('rand_normal', shape, opts.mean ?? 0, opts.std ?? 1, opts);
 }
 /** Integers uniform in [low, high), int32. */
-export function randint(low: number, high: number, shape: readonly number[], opts: { generator?: Generator } = {}): Tensor {
+export function randint(low: number, high: number, shape: readonly number[], opts: { generator?: Generator; device?: DeviceLike } = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new RangeError(`randint: need integers low < high, got ${low}, ${high}`);
   const u = rand(shape, { generator: opts.generator });
   const f = u.data() as Float32Array;
   u.dispose();
   const host = new Int32Array(f.length);
   for (let i = 0; i < f.length; i++) host[i] = Math.min(high - 1, low + Math.floor(f[i]! * (high - low)));
-  return fromHost(host, 'int32', [...shape], 'int32');
+  return fromHost(host, 'int32', [...shape], 'int32', opts.device);
 }
 

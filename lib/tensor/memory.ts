@@ -4,7 +4,11 @@ import type { NativeStorage } from '../native.js';
 
 export class SharedBuffer {
   private refs = 1;
-  constructor(readonly storage: NativeStorage) {}
+  /** -1: host memory; N: CUDA device N */
+  readonly device: number;
+  constructor(readonly storage: NativeStorage) {
+    this.device = storage.device;
+  }
   retain(): this {
     this.refs++;
     return this;

@@ -1,7 +1,8 @@
 // The Tensor: a strided view of a shared native buffer, with autograd metadata. Ops live in
 // lib/ops and are attached as methods by lib/ops/methods.ts.
 import { native, type NativeStorage, type ViewDesc } from '../native.js';
-import { backendId } from './backend.js';
+import { backendFor } from './backend.js';
+import { deviceName, type Device } from './device.js';
 import { DTYPE_ID, DTYPE_SIZE, hostArray, hostDType, isFloatDType, type DType, type HostArray } from './dtype.js';
 import { SharedBuffer, track } from './memory.js';
 
@@ -50,7 +51,6 @@ export class Tensor {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
-  readonly device = 'cpu' as const;
   /** Accumulated gradient (leaf tensors with requiresGrad). */
   grad: Tensor | null = null;
   /** The op that produced this tensor, when it was recorded for autograd. */
@@ -79,6 +79,15 @@ export class Tensor {
   viewOf(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
     this.assertAlive('view');
     return new Tensor(this.buffer.retain(), this.dtype, shape, strides, offset);
+  }
+
+  /** 'cpu' or 'cuda:N' */
+  get device(): Device {
+    return deviceName(this.buffer.device);
+  }
+  /** @internal -1 for host memory, N for CUDA device N */
+  get deviceIndex(): number {
+    return this.buffer.device;
   }
 
   get ndim(): number {
@@ -155,7 +164,7 @@ export class Tensor {
     const host = hostDType(this.dtype);
     let src: Tensor = this;
     if (!this.isContiguous() || host !== this.dtype) {
-      const [[storage]] = native.run('copy', backendId(), [this.desc('data')], null, [DTYPE_ID[host]]) as [[NativeStorage, number[], number]];
+      const [[storage]] = native.run('copy', backendFor(this.deviceIndex, 'data'), [this.desc('data')], null, [DTYPE_ID[host]]) as [[NativeStorage, number[], number]];
       src = new Tensor(new SharedBuffer(storage), host, this.shape);
     }
     const es = DTYPE_SIZE[host];

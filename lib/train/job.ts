@@ -9,7 +9,9 @@ import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { EncoderClassifier, type EncoderClassifierConfig } from '../nn/classifier.js';
 import { AdamW } from '../optim/adamw.js';
-import { native } from '../native.js';
+import * as cuda from '../cuda.js';
+import { loaded, native } from '../native.js';
+import { crossEntropy } from '../ops/nn.js';
 import { setThreads } from '../runtime.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -47,7 +49,11 @@ export interface JobConfig {
   schedule: ScheduleKind;
   warmupRatio: number;
   clipNorm: number | null;
+  /** cross-entropy label smoothing, as PyTorch's label_smoothing */
+  labelSmoothing: number;
   precision: Precision | 'auto';
+  /** 'auto': cuda where the CUDA variant found a device, else cpu */
+  device: 'auto' | 'cpu' | 'cuda';
   evalEvery: number;
   bestMetric: BestMetric;
   patience: number | null;
@@ -85,7 +91,9 @@ export const DEFAULT_CONFIG: JobConfig = {
   schedule: 'cosine',
   warmupRatio: 0.06,
   clipNorm: 1.0,
+  labelSmoothing: 0,
   precision: 'auto',
+  device: 'auto',
   evalEvery: 0,
   bestMetric: 'f1',
   patience: null,
@@ -102,16 +110,22 @@ export interface JobSummary {
   total_seconds: number;
   tokens_per_second: number;
   precision: Precision;
-  device: 'cpu';
+  device: 'cpu' | 'cuda';
   steps: number;
   examples: { train: number; val: number; test: number; duplicates_removed: number; skipped: number };
   parameters: number;
   config: JobConfig;
 }
 
-export function resolvePrecision(p: JobConfig['precision']): Precision {
+export function resolveDevice(d: JobConfig['device']): 'cpu' | 'cuda' {
+  if (d === 'cuda' && !cuda.isAvailable()) throw new Error(`train: --device cuda, but ${loaded.reason}`);
+  return d === 'auto' ? (cuda.isAvailable() ? 'cuda' : 'cpu') : d;
+}
+
+/** 'auto': bf16 on a GPU or where the CPU has AVX512-BF16, else fp32. */
+export function resolvePrecision(p: JobConfig['precision'], device: 'cpu' | 'cuda' = 'cpu'): Precision {
   if (p !== 'auto') return p;
-  return native.info().isaDetected === 'avx512_bf16' ? 'bf16' : 'fp32';
+  return device === 'cuda' || native.info().isaDetected === 'avx512_bf16' ? 'bf16' : 'fp32';
 }
 
 export function modelConfig(c: JobConfig, vocab: number, classes: number): EncoderClassifierConfig {
@@ -164,7 +178,8 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   const c = config;
   setThreads(c.threads);
   manualSeed(c.seed);
-  const precision = resolvePrecision(c.precision);
+  const device = resolveDevice(c.device);
+  const precision = resolvePrecision(c.precision, device);
   if (!c.out) throw new Error('train: an output folder (--out) is required');
   if (existsSync(join(c.out, 'summary.json'))) throw new Error(`train: ${c.out} already holds a finished run; choose another --out`);
   if (resume && !existsSync(join(c.out, 'checkpoint', 'trainer.json'))) throw new Error(`train: ${c.out} has no checkpoint to resume from`);
@@ -183,10 +198,10 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   const { train: trainLoader, val: valLoader, test: testLoader } = await jobLoaders(c, split, tokenizer);
 
   const mcfg = modelConfig(c, tokenizer.vocabSize, corpus.labels.length);
-  const model = new EncoderClassifier(mcfg);
+  const model = new EncoderClassifier(mcfg).to(device);
   const runConfig = { job: c, model: mcfg, labels: corpus.labels, tokenizer: { fingerprint: tokenizer.fingerprint, vocabSize: tokenizer.vocabSize }, precision };
   if (!resume) writeFileAtomic(join(c.out, 'config.json'), [new TextEncoder().encode(JSON.stringify(runConfig, null, 1))]);
-  log(`model: ${model.parameterCount()} parameters, ${c.layers} layers, d ${c.dModel}, ${c.nHead} heads, precision ${precision}`);
+  log(`model: ${model.parameterCount()} parameters, ${c.layers} layers, d ${c.dModel}, ${c.nHead} heads, precision ${precision}, device ${model.device}`);
 
   const stepsPerEpoch = Math.ceil(trainLoader.batchesPerEpoch() / c.accumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
@@ -196,6 +211,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     schedule: { kind: c.schedule, lr: c.lr, warmupSteps: Math.round(totalSteps * c.warmupRatio), totalSteps },
     evalEvery: c.evalEvery, bestMetric: c.bestMetric, patience: c.patience, runDir: c.out, progress: c.progress,
     maxSteps: c.maxSteps ?? undefined,
+    loss: c.labelSmoothing ? (logits, b) => crossEntropy(logits, b.labels, { labelSmoothing: c.labelSmoothing }) : undefined,
   }, {
     onEvalEnd: ({ epoch, step, metrics, improved }) =>
       log(`eval epoch ${epoch} step ${step}: val loss ${metrics.loss.toFixed(4)} accuracy ${(100 * metrics.accuracy).toFixed(2)}% ${improved ? '(best)' : ''}`),
@@ -226,7 +242,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     total_seconds: (Date.now() - t0) / 1000,
     tokens_per_second: fit.tokensPerSecond,
     precision,
-    device: 'cpu',
+    device,
     steps: fit.steps,
     examples: { train: split.train.length, val: split.val.length, test: split.test.length, duplicates_removed: duplicates, skipped: corpus.skipped.length },
     parameters: model.parameterCount(),

@@ -114,6 +114,11 @@ export class Trainer {
     if (!Number.isInteger(this.opts.accumulation) || this.opts.accumulation < 1) throw new RangeError(`Trainer: accumulation must be a positive integer, got ${this.opts.accumulation}`);
     if (!['fp32', 'bf16', 'fp16'].includes(this.opts.precision)) throw new TypeError(`Trainer: precision must be fp32, bf16 or fp16, got ${this.opts.precision}`);
     checkSchedule(this.opts.schedule);
+    // training runs where the model is; its parameters must be the optimizer's (Module.to replaces them)
+    const own = new Set(model.parameters());
+    if (optimizer.groups.some((g) => g.params.some((p) => !own.has(p)))) {
+      throw new Error('Trainer: the optimizer holds tensors that are not the model\'s parameters (move the model with model.to(device) before creating the optimizer)');
+    }
     this.scaler = new GradScaler({ ...opts.scaler, enabled: this.opts.precision === 'fp16' });
     this.state = { step: 0, epoch: 0, nextBatch: 0, generator: defaultGenerator.getState(), scaler: this.scaler.getState(), best: null, badEvals: 0, tokens: 0, seconds: 0 };
     if (this.opts.runDir) mkdirSync(this.opts.runDir, { recursive: true });
@@ -135,7 +140,7 @@ export class Trainer {
     const params = this.model.parameters();
     for (const indices of group) {
       tidy(() => {
-        const b = loader.collate(indices);
+        const b = loader.collate(indices, this.model.device);
         const loss = this.opts.loss ? this.opts.loss(this.forward(b), b) : crossEntropy(this.forward(b), b.labels);
         backward(this.scaler.scaleLoss(mul(loss, b.size / total)));
         lossSum += loss.item() * b.size;
@@ -274,7 +279,7 @@ export function evaluateClassifier(
   noGrad(() => {
     for (const indices of loader.plan(0)) {
       tidy(() => {
-        const b = loader.collate(indices);
+        const b = loader.collate(indices, model.device);
         const logits = forward(b);
         lossSum += crossEntropy(logits, b.labels, { reduction: 'sum' }).item();
         predicted.push(...(argmax(logits, 1).data() as Int32Array));

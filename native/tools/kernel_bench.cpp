@@ -73,7 +73,7 @@ ToolTensor random(DType d, std::vector<int64_t> shape, double lo = -1, double hi
 }
 
 void report(const char* name, const std::string& shape, DType d, double s, const char* unit, double amount) {
-  std::printf("{\"bench\":\"%s\",\"backend\":\"%s\",\"dtype\":\"%s\",\"shape\":\"%s\",\"ms\":%.4f,\"%s\":%.2f}\n", name, backend_name(backend),
+  std::printf("{\"bench\":\"%s\",\"backend\":\"%s\",\"dtype\":\"%s\",\"shape\":\"%s\",\"ms\":%.4f,\"%s\":%.4g}\n", name, backend_name(backend),
               dtype_name(d), shape.c_str(), s * 1e3, unit, amount / s / (unit[0] == 't' ? 1e12 : 1e9));
   std::fflush(stdout);
 }

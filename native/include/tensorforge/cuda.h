@@ -19,6 +19,11 @@ int device_count();                 // 0 when not built, no driver, or no device
 std::string device_name(int device);
 std::string unavailable_reason();   // why device_count() is 0 ("" when it is not)
 
+// The device this process computes on: one per process (device 0 unless chosen before first use),
+// as with one training process per GPU. Choosing another once one is in use throws Error.
+void select_device(int device);
+int active_device();
+
 // The caching device allocator: blocks are kept by size when freed and handed out again, so no op
 // calls cudaMalloc once the working set is reached. Out of memory (after emptying the cache once)
 // throws Error saying how many bytes were asked for and how many are free.
@@ -37,6 +42,7 @@ void reset_peak();
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void copy_on_device(void* dst, const void* src, size_t bytes);
+void zero(void* dst, size_t bytes);
 void synchronize();
 
 }  // namespace tf::cuda

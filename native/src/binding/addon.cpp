@@ -23,17 +23,22 @@ namespace {
 using tf::DType;
 using tf::View;
 
-// A 64-byte aligned host buffer owned by one JS object. dispose() frees it at once; the GC
-// finalizer frees it otherwise. External memory is reported so V8 sees the pressure.
+// Bytes taken from the system for tensors: the host allocator's holdings and the CUDA allocator's
+// reservation (0 without CUDA). V8 hears about changes in it, so that tensors dropped without
+// dispose() are collected when memory grows, on either side.
+size_t held_bytes() { return tf::host::held_bytes() + tf::cuda::memory_stats().reserved; }
 
-// Tells V8 how much the host allocator's holdings changed since `held_before`: it hears about memory
-// taken from (or given back to) the system, not about cached buffers handed out again (reporting
-// every reuse made it run a full GC every few large ops).
+// Tells V8 how much the holdings changed since `held_before`: it hears about memory taken from (or
+// given back to) the system, not about cached buffers handed out again (reporting every reuse made
+// it run a full GC every few large ops).
 void report_growth(Napi::Env env, size_t held_before) {
-  const int64_t delta = static_cast<int64_t>(tf::host::held_bytes()) - static_cast<int64_t>(held_before);
+  const int64_t delta = static_cast<int64_t>(held_bytes()) - static_cast<int64_t>(held_before);
   if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(env, delta);
 }
 
+// A buffer owned by one JS object: 64-byte aligned host memory (device -1), or memory of CUDA
+// device `device` from the caching allocator. dispose() frees it at once; the GC finalizer frees it
+// otherwise. read/write/copyFrom move bytes between the host and either kind.
 class Storage : public Napi::ObjectWrap<Storage> {
  public:
   // the Storage class of an environment (the main thread and each worker thread load the addon
@@ -42,12 +47,14 @@ class Storage : public Napi::ObjectWrap<Storage> {
   static Napi::Function Init(Napi::Env env) {
     Napi::Function f = DefineClass(env, "Storage",
                                    {InstanceMethod("dispose", &Storage::Dispose), InstanceMethod("read", &Storage::Read),
-                                    InstanceMethod("write", &Storage::Write),
+                                    InstanceMethod("write", &Storage::Write), InstanceMethod("copyFrom", &Storage::CopyFrom),
                                     InstanceAccessor("byteLength", &Storage::ByteLength, nullptr),
+                                    InstanceAccessor("device", &Storage::Device, nullptr),
                                     InstanceAccessor("disposed", &Storage::Disposed, nullptr)});
     env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(f)));
     return f;
   }
+  // Storage(byteLength, zero = true, device = -1)
   explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Storage: byte length must be a number");
@@ -55,25 +62,43 @@ class Storage : public Napi::ObjectWrap<Storage> {
     if (!(n >= 0) || n != std::floor(n) || n > 9007199254740991.0)
       throw Napi::RangeError::New(env, "Storage: byte length must be a non-negative integer, got " + std::to_string(n));
     bytes_ = static_cast<size_t>(n);
-    const size_t held = tf::host::held_bytes();
-    data_ = static_cast<char*>(tf::host::alloc(bytes_));
-    if (!data_) throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsNumber()) throw Napi::TypeError::New(env, "Storage: device must be a number (-1: host)");
+      double d = info[2].As<Napi::Number>().DoubleValue();
+      if (!(d >= -1 && d < 1024) || d != std::floor(d)) throw Napi::RangeError::New(env, "Storage: device must be -1 (host) or a CUDA device index");
+      device_ = static_cast<int>(d);
+    }
     // op outputs are written whole by their kernel; everything else starts as zeros
-    bool zero = info.Length() < 2 || info[1].ToBoolean().Value();
-    if (zero) std::memset(data_, 0, bytes_);
+    const bool zero = info.Length() < 2 || info[1].ToBoolean().Value();
+    const size_t held = held_bytes();
+    try {
+      if (device_ < 0) {
+        data_ = static_cast<char*>(tf::host::alloc(bytes_));
+        if (!data_) throw Napi::Error::New(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
+        if (zero) std::memset(data_, 0, bytes_);
+      } else {
+        tf::cuda::select_device(device_);
+        data_ = static_cast<char*>(tf::cuda::alloc(bytes_));
+        if (zero) tf::cuda::zero(data_, bytes_);
+      }
+    } catch (const tf::cuda::Error& e) {
+      throw Napi::Error::New(env, std::string("Storage: ") + e.what());  // the message names the device
+    }
     report_growth(env, held);
   }
   ~Storage() override { Free(); }
 
   char* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  int device() const { return device_; }
   bool alive() const { return data_ != nullptr; }
 
  private:
   void Free() {
     if (!data_) return;
-    const size_t held = tf::host::held_bytes();
-    tf::host::release(data_, bytes_);
+    const size_t held = held_bytes();
+    if (device_ < 0) tf::host::release(data_, bytes_);
+    else tf::cuda::release(data_);
     data_ = nullptr;
     report_growth(Env(), held);
   }
@@ -82,12 +107,25 @@ class Storage : public Napi::ObjectWrap<Storage> {
     return info.Env().Undefined();
   }
   Napi::Value ByteLength(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(bytes_)); }
+  Napi::Value Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), data_ == nullptr); }
   void CheckRange(Napi::Env env, double off, double len, const char* what) {
     if (!data_) throw Napi::Error::New(env, std::string(what) + ": buffer was disposed");
     if (!(off >= 0) || !(len >= 0) || off != std::floor(off) || len != std::floor(len) || off + len > static_cast<double>(bytes_))
       throw Napi::RangeError::New(env, std::string(what) + ": range [" + std::to_string(off) + ", +" + std::to_string(len) +
                                            ") is outside the buffer of " + std::to_string(bytes_) + " bytes");
+  }
+  // len bytes from src (on src_device) to dst (on this storage's device, or the host when dst_device < 0)
+  static void Move(Napi::Env env, char* dst, int dst_device, const char* src, int src_device, size_t len, const char* what) {
+    if (!len) return;
+    try {
+      if (dst_device < 0 && src_device < 0) std::memmove(dst, src, len);
+      else if (dst_device < 0) tf::cuda::copy_to_host(dst, src, len);
+      else if (src_device < 0) tf::cuda::copy_to_device(dst, src, len);
+      else tf::cuda::copy_on_device(dst, src, len);
+    } catch (const tf::cuda::Error& e) {
+      throw Napi::Error::New(env, std::string(what) + ": " + e.what());
+    }
   }
   // read(byteOffset, byteLength) -> a copy as an ArrayBuffer
   Napi::Value Read(const Napi::CallbackInfo& info) {
@@ -96,7 +134,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
     double off = info[0].As<Napi::Number>().DoubleValue(), len = info[1].As<Napi::Number>().DoubleValue();
     CheckRange(env, off, len, "read");
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, static_cast<size_t>(len));
-    std::memcpy(ab.Data(), data_ + static_cast<size_t>(off), static_cast<size_t>(len));
+    Move(env, static_cast<char*>(ab.Data()), -1, data_ + static_cast<size_t>(off), device_, static_cast<size_t>(len), "read");
     return ab;
   }
   // write(byteOffset, TypedArray | ArrayBuffer)
@@ -118,12 +156,29 @@ class Storage : public Napi::ObjectWrap<Storage> {
     }
     double off = info[0].As<Napi::Number>().DoubleValue();
     CheckRange(env, off, static_cast<double>(len), "write");
-    if (len) std::memmove(data_ + static_cast<size_t>(off), src, len);
+    Move(env, data_ + static_cast<size_t>(off), device_, src, -1, len, "write");
+    return env.Undefined();
+  }
+  // copyFrom(src Storage, srcByteOffset, dstByteOffset, byteLength): between any two storages,
+  // host or device
+  Napi::Value CopyFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 4 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(ctor(env)) || !info[1].IsNumber() ||
+        !info[2].IsNumber() || !info[3].IsNumber())
+      throw Napi::TypeError::New(env, "copyFrom: expects (Storage, srcByteOffset, dstByteOffset, byteLength)");
+    Storage* src = Unwrap(info[0].As<Napi::Object>());
+    double so = info[1].As<Napi::Number>().DoubleValue(), doff = info[2].As<Napi::Number>().DoubleValue();
+    double len = info[3].As<Napi::Number>().DoubleValue();
+    src->CheckRange(env, so, len, "copyFrom (source)");
+    CheckRange(env, doff, len, "copyFrom");
+    Move(env, data_ + static_cast<size_t>(doff), device_, src->data_ + static_cast<size_t>(so), src->device_, static_cast<size_t>(len),
+         "copyFrom");
     return env.Undefined();
   }
 
   char* data_ = nullptr;
   size_t bytes_ = 0;
+  int device_ = -1;
 };
 
 [[noreturn]] void arg_error(Napi::Env env, const std::string& op, const std::string& what) {
@@ -143,8 +198,9 @@ double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std:
   return int_field(env, op, v, what, "", lo, hi);
 }
 
-// [storage, dtype, offset, shape[], strides[]] -> View, checked to lie inside the storage
-View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what) {
+// [storage, dtype, offset, shape[], strides[]] -> View, checked to lie inside the storage and to
+// live where the backend computes (host memory for cpu/ref, the device for cuda)
+View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, bool on_device) {
   if (!v.IsArray()) arg_error(env, op, what + " must be [storage, dtype, offset, shape, strides]");
   Napi::Array a = v.As<Napi::Array>();
   if (a.Length() != 5) arg_error(env, op, what + " must have 5 fields");
@@ -153,6 +209,9 @@ View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::str
     arg_error(env, op, what + ": field 0 must be a Storage");
   Storage* s = Storage::Unwrap(sv.As<Napi::Object>());
   if (!s->alive()) throw Napi::Error::New(env, op + ": " + what + " uses a disposed tensor");
+  if ((s->device() >= 0) != on_device)
+    throw Napi::Error::New(env, op + ": " + what + " is on " + (s->device() >= 0 ? "cuda:" + std::to_string(s->device()) : std::string("cpu")) +
+                                    " but the op runs on the " + (on_device ? "cuda" : "cpu") + " backend");
   View view;
   view.dtype = static_cast<DType>(int_field(env, op, a.Get(1u), what, " dtype", 0, tf::kNumDTypes - 1));
   double offset = int_field(env, op, a.Get(2u), what, " offset", 0, 9007199254740991.0);
@@ -196,17 +255,20 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   call.op = static_cast<tf::Op>(op_id);
   std::string name = tf::op_name(call.op);
   auto backend = static_cast<tf::Backend>(int_field(env, name, info[1], "backend", 0, tf::kNumBackends - 1));
+  call.on_device = backend == tf::Backend::cuda;
+  if (call.on_device && tf::cuda::device_count() == 0)
+    throw Napi::Error::New(env, name + ": the cuda backend has no device (" + tf::cuda::unavailable_reason() + ")");
   if (!info[2].IsArray()) arg_error(env, name, "inputs must be an array");
   Napi::Array ins = info[2].As<Napi::Array>();
   if (ins.Length() > 4096) arg_error(env, name, "too many inputs");
-  for (uint32_t i = 0; i < ins.Length(); ++i) call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i)));
+  for (uint32_t i = 0; i < ins.Length(); ++i) call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i), call.on_device));
   bool provided = !info[3].IsNull() && !info[3].IsUndefined();
   if (provided) {
     if (!info[3].IsArray()) arg_error(env, name, "outputs must be an array or null");
     Napi::Array outs = info[3].As<Napi::Array>();
     if (outs.Length() > 8) arg_error(env, name, "too many outputs");
     for (uint32_t i = 0; i < outs.Length(); ++i) {
-      View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i));
+      View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i), call.on_device);
       if (!strided_output_ok(call.op) && !v.contiguous()) arg_error(env, name, "output " + std::to_string(i) + " must be contiguous");
       call.out.push_back(v);
     }
@@ -219,14 +281,6 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     if (!a.IsNumber()) arg_error(env, name, "attr " + std::to_string(i) + " must be a number");
     call.attrs.push_back(a.As<Napi::Number>().DoubleValue());
   }
-  if (backend == tf::Backend::cuda) {
-    // Storage is host memory: device tensors are not routed through the binding yet, so the CUDA
-    // kernels run only in the native tools (parity runner, kernel benchmark) for now
-    if (!tf::cuda::built()) throw Napi::Error::New(env, name + ": built without CUDA support");
-    if (tf::cuda::device_count() == 0) throw Napi::Error::New(env, name + ": no CUDA device (" + tf::cuda::unavailable_reason() + ")");
-    throw Napi::Error::New(env, name + ": the cuda backend is not reachable from Node yet (tensors live in host memory)");
-  }
-
   Napi::Array result = Napi::Array::New(env);
   try {
     std::vector<tf::OutSpec> specs;
@@ -238,7 +292,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         const tf::OutSpec& s = specs[i];
         double numel = 1;
         for (int d = 0; d < s.rank; ++d) numel *= static_cast<double>(s.shape[d]);
-        Napi::Object so = Storage::ctor(env).New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype)), Napi::Boolean::New(env, false)});
+        Napi::Object so = Storage::ctor(env).New({Napi::Number::New(env, numel * tf::dtype_size(s.dtype)), Napi::Boolean::New(env, false),
+                                                  Napi::Number::New(env, call.on_device ? tf::cuda::active_device() : -1)});
         View v;
         v.data = Storage::Unwrap(so)->data();
         v.dtype = s.dtype;
@@ -338,14 +393,43 @@ Napi::Value Ceiling(const Napi::CallbackInfo& info) {
 
 Napi::Value HostCache(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].ToBoolean().Value()) {
-    const size_t held = tf::host::held_bytes();
+    const size_t held = held_bytes();
     tf::host::empty_cache();
     report_growth(info.Env(), held);
   }
   return Napi::Number::New(info.Env(), static_cast<double>(tf::host::cached_bytes()));
 }
 
+// cudaMemory(what): 'stats' -> {allocated, reserved, peak} bytes of the device allocator;
+// 'resetPeak', 'emptyCache' (cached blocks back to the driver), 'synchronize' (wait for the stream)
+Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) arg_error(env, "cudaMemory", "expects 'stats', 'resetPeak', 'emptyCache' or 'synchronize'");
+  std::string what = info[0].As<Napi::String>().Utf8Value();
+  try {
+    if (what == "stats") {
+      tf::cuda::MemoryStats m = tf::cuda::memory_stats();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("allocated", static_cast<double>(m.allocated));
+      o.Set("reserved", static_cast<double>(m.reserved));
+      o.Set("peak", static_cast<double>(m.peak));
+      return o;
+    }
+    if (what == "resetPeak") tf::cuda::reset_peak();
+    else if (what == "emptyCache") {
+      const size_t held = held_bytes();
+      tf::cuda::empty_cache();
+      report_growth(env, held);
+    } else if (what == "synchronize") tf::cuda::synchronize();
+    else arg_error(env, "cudaMemory", "unknown request " + what);
+  } catch (const tf::cuda::Error& e) {
+    throw Napi::Error::New(env, std::string("cuda ") + what + ": " + e.what());
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory));
   exports.Set("hostCache", Napi::Function::New(env, HostCache));
   exports.Set("ceiling", Napi::Function::New(env, Ceiling));
   exports.Set("Storage", Storage::Init(env));

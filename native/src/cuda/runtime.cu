@@ -1,8 +1,8 @@
 // The CUDA runtime of the backend: device discovery, the stream, checked copies and the caching
-// allocator. Device 0 only for now (see README: 'cuda:N' is not routed yet).
+// allocator, all on the one device this process uses.
+#include <atomic>
 #include <map>
 #include <mutex>
-#include <unordered_map>
 #include <unordered_map>
 #include "common.cuh"
 
@@ -61,7 +61,7 @@ class Allocator {
       cudaGetLastError();
       size_t free_b = 0, total_b = 0;
       cudaMemGetInfo(&free_b, &total_b);
-      throw Error("CUDA out of memory: asked for " + std::to_string(bytes) + " bytes, " + std::to_string(free_b) + " of " +
+      throw Error("cuda:" + std::to_string(active_device()) + " out of memory: asked for " + std::to_string(bytes) + " bytes, " + std::to_string(free_b) + " of " +
                   std::to_string(total_b) + " bytes free on the device (" + std::to_string(stats_.allocated) +
                   " in tensors)");
     }
@@ -130,19 +130,44 @@ std::string device_name(int device) {
   return p.name;
 }
 
+namespace {
+std::atomic<int> chosen{-1};
+}  // namespace
+
+void select_device(int device) {
+  if (device_count() == 0) throw Error("cuda:" + std::to_string(device) + ": " + unavailable_reason());
+  if (device < 0 || device >= device_count())
+    throw Error("cuda:" + std::to_string(device) + ": no such device (" + std::to_string(device_count()) + " present)");
+  int prev = -1;
+  if (!chosen.compare_exchange_strong(prev, device) && prev != device)
+    throw Error("cuda:" + std::to_string(device) + ": this process already computes on cuda:" + std::to_string(prev) +
+                " (one device per process: start one process per GPU)");
+}
+int active_device() {
+  int d = chosen.load();
+  return d < 0 ? 0 : d;
+}
+
 cudaStream_t stream() {
   static cudaStream_t s = [] {
-    if (device_count() == 0) throw Error("CUDA: " + unavailable_reason());
+    select_device(active_device());
+    TF_CUDA_CHECK(cudaSetDevice(active_device()));
     cudaStream_t r;
     TF_CUDA_CHECK(cudaStreamCreateWithFlags(&r, cudaStreamNonBlocking));
     return r;
   }();
+  // the current device is per host thread (worker threads call in too)
+  thread_local bool bound = false;
+  if (!bound) {
+    TF_CUDA_CHECK(cudaSetDevice(active_device()));
+    bound = true;
+  }
   return s;
 }
 int sm_count() {
   static int n = [] {
     int v = 0;
-    TF_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, 0));
+    TF_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, active_device()));
     return v;
   }();
   return n;
@@ -181,6 +206,9 @@ void copy_to_host(void* dst, const void* src, size_t bytes) {
 void copy_on_device(void* dst, const void* src, size_t bytes) {
   if (!bytes) return;
   TF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
+}
+void zero(void* dst, size_t bytes) {
+  if (bytes) TF_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, stream()));
 }
 void synchronize() { TF_CUDA_CHECK(cudaStreamSynchronize(stream())); }
 

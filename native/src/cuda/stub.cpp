@@ -10,6 +10,8 @@ bool built() { return false; }
 int device_count() { return 0; }
 std::string device_name(int) { return ""; }
 std::string unavailable_reason() { return "built without CUDA support"; }
+void select_device(int device) { throw Error("cuda:" + std::to_string(device) + ": built without CUDA support"); }
+int active_device() { return 0; }
 void* alloc(size_t) { unavailable(); }
 void release(void*) {}
 void empty_cache() {}
@@ -18,6 +20,7 @@ void reset_peak() {}
 void copy_to_device(void*, const void*, size_t) { unavailable(); }
 void copy_to_host(void*, const void*, size_t) { unavailable(); }
 void copy_on_device(void*, const void*, size_t) { unavailable(); }
+void zero(void*, size_t) { unavailable(); }
 void synchronize() {}
 
 }  // namespace tf::cuda
