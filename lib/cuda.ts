@@ -21,6 +21,16 @@ export function resetPeakMemoryStats(): void {
 export function emptyCache(): void {
   native.cudaMemory('emptyCache');
 }
+/**
+ * Lets float32 matmuls and linear layers on the GPU run on tensor cores as TF32 (inputs rounded to
+ * 10 mantissa bits, float32 accumulation): torch.backends.cuda.matmul.allow_tf32. Off by default.
+ */
+export function setAllowTF32(allow: boolean): void {
+  native.cudaTf32(allow);
+}
+export function allowTF32(): boolean {
+  return native.cudaTf32();
+}
 /** Waits until every queued kernel and copy has finished. */
 export function synchronize(): void {
   if (isAvailable()) native.cudaMemory('synchronize');

@@ -59,6 +59,8 @@ export interface NativeAddon {
   /** The CUDA caching allocator: statistics, peak reset, cache release, stream synchronisation. */
   cudaMemory(what: 'stats'): CudaMemoryStats;
   cudaMemory(what: 'resetPeak' | 'emptyCache' | 'synchronize'): undefined;
+  /** Sets (when given) whether float32 GEMMs may run as TF32 on CUDA tensor cores; returns the setting. */
+  cudaTf32(allow?: boolean): boolean;
   /** This machine's peak rate on the current threads: G op/s (fma_f32, bf16_dot, int8_dot; 0 when the CPU lacks it) or GB/s (copy). */
   ceiling(kind: 'fma_f32' | 'bf16_dot' | 'int8_dot' | 'copy', seconds: number): number;
 }

@@ -53,6 +53,10 @@ describe.runIf(noGpu)('without a usable GPU', () => {
     expect(tf.cuda.deviceCount()).toBe(0);
     expect(tf.cuda.memoryStats()).toEqual({ allocated: 0, reserved: 0, peak: 0 });
     expect(() => tf.cuda.synchronize()).not.toThrow();
+    expect(tf.cuda.allowTF32()).toBe(false);
+    tf.cuda.setAllowTF32(true);
+    expect(tf.cuda.allowTF32()).toBe(true);
+    tf.cuda.setAllowTF32(false);
   });
 });
 

@@ -21,6 +21,7 @@ echo "== parity (failures and the summary)"
 timeout 240 build-gpu/tools/tf_parity_cuda --backend all > "$out/parity.jsonl" 2>&1
 echo "parity exit status $?" >> "$out/parity.jsonl"
 grep -v '"pass":true' "$out/parity.jsonl" | head -60
+timeout 60 build-gpu/tools/tf_parity_cuda --backend cuda --tf32 --quiet 2>&1 | tee "$out/parity_tf32.jsonl" | tail -5
 echo "== kernel benchmark"
 timeout 200 build-gpu/tools/tf_bench_cuda --backend cuda 2>&1 | tee "$out/bench.jsonl"
 echo "== PyTorch on the same shapes"

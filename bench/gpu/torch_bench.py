@@ -40,6 +40,11 @@ def main():
             b = torch.randn(n, n, device=dev, dtype=dt)
             fn = (lambda: a @ b) if name == "matmul" else (lambda: F.linear(a, b))
             report(name, dtn, f"{n}x{n}x{n}", timed(fn), "tflops", 2.0 * n ** 3)
+        a = torch.randn(n, n, device=dev)
+        b = torch.randn(n, n, device=dev)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        report("matmul_tf32", "float32", f"{n}x{n}x{n}", timed(lambda: a @ b), "tflops", 2.0 * n ** 3)
+        torch.backends.cuda.matmul.allow_tf32 = False
     for B, H, S, D in ((8, 16, 1024, 64), (4, 16, 2048, 128)):
         q, k, v = (torch.randn(B, H, S, D, device=dev, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
         flops = 4.0 * B * H * S * S * D

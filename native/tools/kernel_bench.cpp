@@ -78,14 +78,14 @@ void report(const char* name, const std::string& shape, DType d, double s, const
   std::fflush(stdout);
 }
 
-void gemm(Op op, DType d, int64_t M, int64_t N, int64_t K) {
+void gemm(Op op, DType d, int64_t M, int64_t N, int64_t K, const char* label = nullptr) {
   // matmul: a [M, K] b [K, N]; linear: x [M, K] w [N, K]
   std::vector<ToolTensor> v;
   v.push_back(random(d, {M, K}));
   v.push_back(op == Op::matmul ? random(d, {K, N}) : random(d, {N, K}));
   Bench b = prepare(op, std::move(v), {});
   double s = time_it([&] { run(backend, b.call); });
-  report(op == Op::matmul ? "matmul" : "linear", std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K), d, s, "tflops",
+  report(label ? label : op == Op::matmul ? "matmul" : "linear", std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K), d, s, "tflops",
          2.0 * M * N * K);
 }
 
@@ -178,6 +178,11 @@ int main(int argc, char** argv) {
       gemm(Op::matmul, DType::bf16, n, n, n);
       gemm(Op::linear, DType::bf16, n, n, n);
       gemm(Op::matmul, DType::f32, n, n, n);
+      if (gpu) {
+        cuda::set_allow_tf32(true);
+        gemm(Op::matmul, DType::f32, n, n, n, "matmul_tf32");
+        cuda::set_allow_tf32(false);
+      }
     }
     if (gpu) {
       attention(DType::bf16, 8, 16, 1024, 64);

@@ -3,10 +3,11 @@
 // shapes. Outputs are poisoned (all bits set: NaN for floats) before each run, so an element a
 // kernel forgets to write fails; a NaN where the reference has none never passes.
 //
-//   tf_parity_<variant> [--backend cpu|cuda|all] [--op NAME] [--quiet] [--perturb]
+//   tf_parity_<variant> [--backend cpu|cuda|all] [--op NAME] [--quiet] [--perturb] [--tf32]
 // prints one JSON line per case and backend, then a summary line; exits 1 on any failure.
 // --perturb shifts the last element of every backend output by 1% of the output's largest magnitude
 // (+1) before comparing: a check of the checker, every non-empty case must then fail.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +31,9 @@ double tolerance(DType d) {
     default: return 0;
   }
 }
+
+// TF32 keeps 10 of float32's 23 mantissa bits (unit roundoff 2^-11 per rounded input)
+constexpr double kTf32Tolerance = 5e-3;
 
 double coarsest(const Case& c, DType out) {
   double t = tolerance(out);
@@ -136,15 +140,16 @@ std::string json_escape(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string want_backend = "all", only_op;
-  bool quiet = false, shift = false;
+  bool quiet = false, shift = false, tf32 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--backend" && i + 1 < argc) want_backend = argv[++i];
     else if (a == "--op" && i + 1 < argc) only_op = argv[++i];
     else if (a == "--quiet") quiet = true;
     else if (a == "--perturb") shift = true;
+    else if (a == "--tf32") tf32 = true;
     else {
-      std::fprintf(stderr, "usage: %s [--backend cpu|cuda|all] [--op NAME] [--quiet] [--perturb]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--backend cpu|cuda|all] [--op NAME] [--quiet] [--perturb] [--tf32]\n", argv[0]);
       return 2;
     }
   }
@@ -159,12 +164,22 @@ int main(int argc, char** argv) {
       std::printf("{\"skipped\":\"cuda\",\"reason\":\"%s\"}\n", json_escape(cuda::unavailable_reason()).c_str());
     }
   }
-  const std::vector<Case> cases = parity_cases();
+  // --tf32: the GEMM ops on the cuda backend with TF32 allowed, float32 within kTf32Tolerance
+  if (tf32) {
+    cuda::set_allow_tf32(true);
+    backends.erase(std::remove(backends.begin(), backends.end(), Backend::cpu), backends.end());
+    if (backends.empty()) {
+      std::printf("{\"error\":\"--tf32 needs the cuda backend: %s\"}\n", json_escape(cuda::unavailable_reason()).c_str());
+      return 1;
+    }
+  }
+  std::vector<Case> cases = parity_cases();
+  if (tf32) cases.erase(std::remove_if(cases.begin(), cases.end(), [](const Case& c) { return c.op != "matmul" && c.op != "linear"; }), cases.end());
   int failed = 0, passed = 0;
   // every op needs at least one case
   std::set<std::string> covered;
   for (const Case& c : cases) covered.insert(c.op);
-  for (int i = 0; i < kNumOps && only_op.empty(); ++i)
+  for (int i = 0; i < kNumOps && only_op.empty() && !tf32; ++i)
     if (!covered.count(op_name(static_cast<Op>(i)))) {
       std::printf("{\"op\":\"%s\",\"pass\":false,\"error\":\"no parity case\"}\n", op_name(static_cast<Op>(i)));
       ++failed;
@@ -195,7 +210,7 @@ int main(int argc, char** argv) {
           if (shift) perturb(got);
           for (size_t i = 0; i < want.size() && ok; ++i) {
             Compare r = compare(got[i], want[i]);
-            tol = is_float(want[i].dtype) ? coarsest(c, want[i].dtype) : 0.0;
+            tol = is_float(want[i].dtype) ? std::max(coarsest(c, want[i].dtype), tf32 ? kTf32Tolerance : 0.0) : 0.0;
             err = std::max(err, r.err);
             if (r.nan_mismatch || r.err > tol) {
               ok = false;

@@ -85,6 +85,23 @@ export const deviceChecks = [
       below(maxDiff(g, gd.get(n)), 1e-3 * Math.max(1e-3, maxAbs(g)), `gradient of ${n}`);
     }
   }],
+  ['float32 matmul runs as TF32 only when allowed, within TF32 rounding of float32', () => {
+    manualSeed(21);
+    const a = randn([192, 256], { device: 'cuda' }), b = randn([256, 160], { device: 'cuda' });
+    const want = a.cpu().matmul(b.cpu()).data();
+    const exact = a.matmul(b).cpu().data();
+    cuda.setAllowTF32(true);
+    let tf32;
+    try {
+      tf32 = a.matmul(b).cpu().data();
+    } finally {
+      cuda.setAllowTF32(false);
+    }
+    const scale = maxAbs(want);
+    below(maxDiff(exact, want), 1e-5 * scale, 'float32 (SIMT) error');
+    below(maxDiff(tf32, want), 5e-3 * scale, 'TF32 error');
+    assert.ok(maxDiff(tf32, want) > 1e-6 * scale, 'TF32 gives exactly the float32 result: the tensor-core path did not run');
+  }],
   ['ops refuse tensors on different devices, naming both', () => {
     assert.throws(() => add(ones([2]), ones([2], { device: 'cuda' })), /add: expected all tensors on one device, got cpu and cuda:0/);
     assert.deepEqual(ones([2], { device: 'cuda' }).add(1).cpu().data(), new Float32Array([2, 2]));

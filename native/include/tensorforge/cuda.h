@@ -45,4 +45,9 @@ void copy_on_device(void* dst, const void* src, size_t bytes);
 void zero(void* dst, size_t bytes);
 void synchronize();
 
+// float32 GEMMs (matmul, linear) on tensor cores as TF32 (inputs rounded to a 10-bit mantissa,
+// float32 accumulation), as torch.backends.cuda.matmul.allow_tf32; off by default.
+void set_allow_tf32(bool allow);
+bool allow_tf32();
+
 }  // namespace tf::cuda

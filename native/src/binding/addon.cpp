@@ -428,7 +428,14 @@ Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// cudaTf32(allow?): sets whether float32 GEMMs may run as TF32 on tensor cores; returns the setting
+Napi::Value CudaTf32(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && !info[0].IsUndefined()) tf::cuda::set_allow_tf32(info[0].ToBoolean().Value());
+  return Napi::Boolean::New(info.Env(), tf::cuda::allow_tf32());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaTf32", Napi::Function::New(env, CudaTf32));
   exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory));
   exports.Set("hostCache", Napi::Function::New(env, HostCache));
   exports.Set("ceiling", Napi::Function::New(env, Ceiling));

@@ -1,5 +1,9 @@
-// The CUDA GEMM (see gemm.cuh): a tensor-core kernel for bf16/fp16 and a SIMT kernel for the rest.
+// The CUDA GEMM (see gemm.cuh): a tensor-core kernel for bf16/fp16 (and float32 as TF32 when
+// allowed) and a SIMT kernel for the rest.
+#include <atomic>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 #include "gemm.cuh"
 
 namespace tf::cuda {
@@ -48,10 +52,21 @@ __global__ void gemm_simt(GemmArgs g) {
     }
 }
 
-// ---- tensor cores: 128x128x32 tiles, 8 warps (2 x 4) of 64x32, 3-stage cp.async pipeline ----
-constexpr int TM = 128, TN = 128, TK = 32, TPAD = 8, TROW = TK + TPAD, STAGES = 3;
-constexpr int kStageElems = (TM + TN) * TROW;
-constexpr size_t kTcSmem = size_t(STAGES) * kStageElems * 2;
+// ---- tensor cores: 128x128 tiles, 8 warps (2 x 4) of 64x32, 3-stage cp.async pipeline ----
+// bf16/fp16: 32 k per stage, mma m16n8k16; float32 as TF32 (opt-in): 16 k per stage, m16n8k8 on
+// values rounded to TF32. A smem row is 64 bytes of k plus 16 bytes of padding either way.
+enum class Tc { bf16, f16, tf32 };
+template <Tc kind>
+struct TcShape {
+  using Elem = std::conditional_t<kind == Tc::tf32, float, uint16_t>;
+  static constexpr int kChunk = 16 / sizeof(Elem);  // elements per 16-byte cp.async
+  static constexpr int kTK = 64 / sizeof(Elem);     // k per stage
+  static constexpr int kRow = kTK + kChunk;         // smem row pitch in elements (80 bytes)
+  static constexpr int kMmaK = kind == Tc::tf32 ? 8 : 16;
+};
+constexpr int TM = 128, TN = 128, STAGES = 3;
+constexpr int kStageBytes = (TM + TN) * 80;
+constexpr size_t kTcSmem = size_t(STAGES) * kStageBytes;
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
@@ -61,46 +76,89 @@ __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_grou
 template <int N>
 __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
-template <bool kBf16>
-__device__ __forceinline__ void mma16816(float* c, const uint32_t* a, const uint32_t* b) {
-  if constexpr (kBf16)
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+
+template <Tc kind>
+__device__ __forceinline__ void mma(float* c, const uint32_t* a, const uint32_t* b) {
+  if constexpr (kind == Tc::bf16)
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  else
+  else if constexpr (kind == Tc::f16)
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  else
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// rows [r0, r0 + 128) x k [k0, k0 + 32) of an operand into smem (row-major, TROW pitch); rows or k
-// past the end are zero-filled (K is a multiple of 8, so a 16-byte chunk never straddles it)
-__device__ __forceinline__ void load_tile(uint16_t* s, const uint16_t* base, int64_t s_row, int64_t rows, int64_t K, int64_t r0, int64_t k0) {
-  for (int e = threadIdx.x; e < 128 * (TK / 8); e += 256) {
-    const int r = e / (TK / 8), c = (e % (TK / 8)) * 8;
-    const int64_t gr = r0 + r, gk = k0 + c;
-    const bool valid = gr < rows && gk < K;
-    cp_async16(s + r * TROW + c, valid ? base + gr * s_row + gk : base, valid);
+// Fragments of one mma step from smem rows (row-major A 16 x k, B as Bt: 8 rows of k), at k offset
+// kk: A rows gid, gid + 8; B row (column of B) gid; per the PTX fragment layouts of m16n8k16
+// (two 16-bit values per register: k 2*tig, +1 and +8) and m16n8k8 tf32 (k tig and tig + 4).
+template <Tc kind>
+__device__ __forceinline__ void load_a(uint32_t* f, const typename TcShape<kind>::Elem* p, int gid, int tig) {
+  constexpr int R = TcShape<kind>::kRow;
+  if constexpr (kind == Tc::tf32) {
+    p += gid * R + tig;
+    f[0] = to_tf32(p[0]), f[1] = to_tf32(p[8 * R]), f[2] = to_tf32(p[4]), f[3] = to_tf32(p[8 * R + 4]);
+  } else {
+    p += gid * R + 2 * tig;
+    f[0] = *reinterpret_cast<const uint32_t*>(p), f[1] = *reinterpret_cast<const uint32_t*>(p + 8 * R);
+    f[2] = *reinterpret_cast<const uint32_t*>(p + 8), f[3] = *reinterpret_cast<const uint32_t*>(p + 8 * R + 8);
+  }
+}
+template <Tc kind>
+__device__ __forceinline__ void load_b(uint32_t* f, const typename TcShape<kind>::Elem* p, int gid, int tig) {
+  constexpr int R = TcShape<kind>::kRow;
+  if constexpr (kind == Tc::tf32) {
+    p += gid * R + tig;
+    f[0] = to_tf32(p[0]), f[1] = to_tf32(p[4]);
+  } else {
+    p += gid * R + 2 * tig;
+    f[0] = *reinterpret_cast<const uint32_t*>(p), f[1] = *reinterpret_cast<const uint32_t*>(p + 8);
   }
 }
 
-template <bool kBf16>
+// rows [r0, r0 + 128) x one stage of k from k0 into smem; rows or k past the end are zero-filled
+// (K is a multiple of the 16-byte chunk, so a chunk never straddles it)
+template <Tc kind>
+__device__ __forceinline__ void load_tile(typename TcShape<kind>::Elem* s, const typename TcShape<kind>::Elem* base, int64_t s_row,
+                                          int64_t rows, int64_t K, int64_t r0, int64_t k0) {
+  using S = TcShape<kind>;
+  constexpr int per_row = S::kTK / S::kChunk;
+  for (int e = threadIdx.x; e < 128 * per_row; e += 256) {
+    const int r = e / per_row, c = (e % per_row) * S::kChunk;
+    const int64_t gr = r0 + r, gk = k0 + c;
+    const bool valid = gr < rows && gk < K;
+    cp_async16(s + r * S::kRow + c, valid ? base + gr * s_row + gk : base, valid);
+  }
+}
+
+template <Tc kind>
 __global__ void __launch_bounds__(256) gemm_tc(GemmArgs g) {
-  extern __shared__ __align__(16) uint16_t smem[];
+  using S = TcShape<kind>;
+  using E = typename S::Elem;
+  extern __shared__ __align__(16) char smem[];
   const int64_t z = blockIdx.z;
-  const uint16_t* A = reinterpret_cast<const uint16_t*>(g.a.data) + g.a.batch.offset_of(z);
-  const uint16_t* B = reinterpret_cast<const uint16_t*>(g.bt.data) + g.bt.batch.offset_of(z);
+  const E* A = reinterpret_cast<const E*>(g.a.data) + g.a.batch.offset_of(z);
+  const E* B = reinterpret_cast<const E*>(g.bt.data) + g.bt.batch.offset_of(z);
   const int64_t m0 = blockIdx.y * int64_t(TM), n0 = blockIdx.x * int64_t(TN);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
   const int wm = warp / 4, wn = warp % 4;  // warp tile: rows wm*64.., cols wn*32..
   float acc[4][4][4] = {};
-  const int64_t KT = (g.K + TK - 1) / TK;
-  auto stage_a = [&](int s) { return smem + s * kStageElems; };
-  auto stage_b = [&](int s) { return smem + s * kStageElems + TM * TROW; };
+  const int64_t KT = (g.K + S::kTK - 1) / S::kTK;
+  auto stage_a = [&](int s) { return reinterpret_cast<E*>(smem + s * kStageBytes); };
+  auto stage_b = [&](int s) { return reinterpret_cast<E*>(smem + s * kStageBytes) + TM * S::kRow; };
   for (int s = 0; s < STAGES - 1; ++s) {
     if (s < KT) {
-      load_tile(stage_a(s), A, g.a.s_row, g.M, g.K, m0, s * TK);
-      load_tile(stage_b(s), B, g.bt.s_row, g.N, g.K, n0, s * TK);
+      load_tile<kind>(stage_a(s), A, g.a.s_row, g.M, g.K, m0, s * S::kTK);
+      load_tile<kind>(stage_b(s), B, g.bt.s_row, g.N, g.K, n0, s * S::kTK);
     }
     cp_commit();
   }
@@ -109,33 +167,23 @@ __global__ void __launch_bounds__(256) gemm_tc(GemmArgs g) {
     __syncthreads();
     const int64_t next = kt + STAGES - 1;
     if (next < KT) {
-      load_tile(stage_a(next % STAGES), A, g.a.s_row, g.M, g.K, m0, next * TK);
-      load_tile(stage_b(next % STAGES), B, g.bt.s_row, g.N, g.K, n0, next * TK);
+      load_tile<kind>(stage_a(next % STAGES), A, g.a.s_row, g.M, g.K, m0, next * S::kTK);
+      load_tile<kind>(stage_b(next % STAGES), B, g.bt.s_row, g.N, g.K, n0, next * S::kTK);
     }
     cp_commit();
-    const uint16_t* As = stage_a(kt % STAGES) + (wm * 64) * TROW;
-    const uint16_t* Bs = stage_b(kt % STAGES) + (wn * 32) * TROW;
+    const E* As = stage_a(kt % STAGES) + (wm * 64) * S::kRow;
+    const E* Bs = stage_b(kt % STAGES) + (wn * 32) * S::kRow;
 #pragma unroll
-    for (int kk = 0; kk < TK; kk += 16) {
+    for (int kk = 0; kk < S::kTK; kk += S::kMmaK) {
       uint32_t af[4][4], bf[4][2];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {  // A fragment (row-major 16x16): rows gid, gid+8; cols 2*tig, +8
-        const uint16_t* p = As + (i * 16 + gid) * TROW + kk + 2 * tig;
-        af[i][0] = *reinterpret_cast<const uint32_t*>(p);
-        af[i][1] = *reinterpret_cast<const uint32_t*>(p + 8 * TROW);
-        af[i][2] = *reinterpret_cast<const uint32_t*>(p + 8);
-        af[i][3] = *reinterpret_cast<const uint32_t*>(p + 8 * TROW + 8);
-      }
+      for (int i = 0; i < 4; ++i) load_a<kind>(af[i], As + i * 16 * S::kRow + kk, gid, tig);
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {  // B fragment (col-major 16x8): col gid; k 2*tig, +8
-        const uint16_t* p = Bs + (j * 8 + gid) * TROW + kk + 2 * tig;
-        bf[j][0] = *reinterpret_cast<const uint32_t*>(p);
-        bf[j][1] = *reinterpret_cast<const uint32_t*>(p + 8);
-      }
+      for (int j = 0; j < 4; ++j) load_b<kind>(bf[j], Bs + j * 8 * S::kRow + kk, gid, tig);
 #pragma unroll
       for (int i = 0; i < 4; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j) mma16816<kBf16>(acc[i][j], af[i], bf[j]);
+        for (int j = 0; j < 4; ++j) mma<kind>(acc[i][j], af[i], bf[j]);
     }
   }
   cp_wait<0>();
@@ -154,21 +202,35 @@ __global__ void __launch_bounds__(256) gemm_tc(GemmArgs g) {
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-bool batch_strides_ok(const DView& b) {
-  for (int d = 0; d < b.rank; ++d)
-    if (b.strides[d] % 8 != 0) return false;
+
+std::atomic<bool> tf32_allowed{false};
+
+// The tensor-core kind for these operand dtypes, or none: bf16/fp16 pairs, and float32 pairs when
+// TF32 is allowed; K a multiple of the 16-byte chunk.
+std::optional<Tc> tc_kind(const GemmArgs& g) {
+  if (g.bt.dtype != g.a.dtype) return std::nullopt;
+  const auto d = static_cast<DType>(g.a.dtype);
+  if (d == DType::bf16 && g.K % 8 == 0) return Tc::bf16;
+  if (d == DType::f16 && g.K % 8 == 0) return Tc::f16;
+  if (d == DType::f32 && g.K % 4 == 0 && tf32_allowed.load()) return Tc::tf32;
+  return std::nullopt;
+}
+int64_t chunk_elems(Tc kind) { return kind == Tc::tf32 ? 4 : 8; }
+bool unit_k_rows(const Operand& o, Tc kind) { return o.s_col == 1 && o.s_row % chunk_elems(kind) == 0; }
+bool tensor_core_ok(const GemmArgs& g, Tc kind) {
+  for (const Operand* o : {&g.a, &g.bt}) {
+    if (!unit_k_rows(*o, kind) || !aligned16(o->data)) return false;
+    for (int d = 0; d < o->batch.rank; ++d)
+      if (o->batch.strides[d] % chunk_elems(kind) != 0) return false;
+  }
   return true;
 }
-bool half_with_k8(const GemmArgs& g) {
-  const bool half = g.a.dtype == static_cast<int>(DType::bf16) || g.a.dtype == static_cast<int>(DType::f16);
-  return half && g.bt.dtype == g.a.dtype && g.K % 8 == 0;
-}
-bool unit_k_rows(const Operand& o) { return o.s_col == 1 && o.s_row % 8 == 0; }
-bool tensor_core_ok(const GemmArgs& g) {
-  if (!half_with_k8(g)) return false;
-  for (const Operand* o : {&g.a, &g.bt})
-    if (!unit_k_rows(*o) || !aligned16(o->data) || !batch_strides_ok(o->batch)) return false;
-  return true;
+
+template <Tc kind>
+void launch_tc(const GemmArgs& g) {
+  dim3 grid(static_cast<unsigned>((g.N + TN - 1) / TN), static_cast<unsigned>((g.M + TM - 1) / TM), static_cast<unsigned>(g.batch));
+  allow_dynamic_smem(reinterpret_cast<const void*>(gemm_tc<kind>), kTcSmem);
+  gemm_tc<kind><<<grid, 256, kTcSmem, stream()>>>(g);
 }
 
 __global__ void materialize_kernel(Operand src, int64_t rows, int64_t cols, int64_t batch, char* out) {
@@ -197,20 +259,23 @@ Operand materialize(const Operand& op, int64_t rows, int64_t cols, int64_t batch
   return r;
 }
 
+void set_allow_tf32(bool allow) { tf32_allowed.store(allow); }
+bool allow_tf32() { return tf32_allowed.load(); }
+
 void gemm(const GemmArgs& args) {
   if (args.M == 0 || args.N == 0 || args.batch == 0) return;
   if (args.batch > 65535) throw Error("gemm: more than 65535 batch entries");
   GemmArgs g = args;
   Scratch sa, sb;
-  if (half_with_k8(g)) {  // an operand without unit K stride is copied once so the tensor cores can take it
-    if (!unit_k_rows(g.a)) g.a = materialize(g.a, g.M, g.K, g.batch, sa);
-    if (!unit_k_rows(g.bt)) g.bt = materialize(g.bt, g.N, g.K, g.batch, sb);
+  const std::optional<Tc> kind = tc_kind(g);
+  if (kind) {  // an operand without unit K stride is copied once so the tensor cores can take it
+    if (!unit_k_rows(g.a, *kind)) g.a = materialize(g.a, g.M, g.K, g.batch, sa);
+    if (!unit_k_rows(g.bt, *kind)) g.bt = materialize(g.bt, g.N, g.K, g.batch, sb);
   }
-  if (tensor_core_ok(g)) {
-    dim3 grid(static_cast<unsigned>((g.N + TN - 1) / TN), static_cast<unsigned>((g.M + TM - 1) / TM), static_cast<unsigned>(g.batch));
-    auto kernel = g.a.dtype == static_cast<int>(DType::bf16) ? gemm_tc<true> : gemm_tc<false>;
-    allow_dynamic_smem(reinterpret_cast<const void*>(kernel), kTcSmem);
-    kernel<<<grid, 256, kTcSmem, stream()>>>(g);
+  if (kind && tensor_core_ok(g, *kind)) {
+    if (*kind == Tc::bf16) launch_tc<Tc::bf16>(g);
+    else if (*kind == Tc::f16) launch_tc<Tc::f16>(g);
+    else launch_tc<Tc::tf32>(g);
   } else {
     dim3 grid(static_cast<unsigned>((g.N + SB - 1) / SB), static_cast<unsigned>((g.M + SB - 1) / SB), static_cast<unsigned>(g.batch));
     gemm_simt<<<grid, 256, 0, stream()>>>(g);

@@ -22,5 +22,11 @@ void copy_to_host(void*, const void*, size_t) { unavailable(); }
 void copy_on_device(void*, const void*, size_t) { unavailable(); }
 void zero(void*, size_t) { unavailable(); }
 void synchronize() {}
+// the setting is kept (as torch keeps its flag) though nothing runs on a device
+namespace {
+bool tf32 = false;
+}  // namespace
+void set_allow_tf32(bool allow) { tf32 = allow; }
+bool allow_tf32() { return tf32; }
 
 }  // namespace tf::cuda
