@@ -3,8 +3,9 @@
 // the softmax is online (running max and sum), the S x S matrix never exists, and the log-sum-exp
 // is saved. Backward recomputes P from the saved lse: one kernel per key tile accumulates dK and dV
 // over the queries, another per query tile accumulates dQ over the keys (no atomics, deterministic).
-// Head dims up to 256. SIMT for now: the tensor-core version is the next step (see README).
-#include "common.cuh"
+// Head dims up to 256, float32 arithmetic on CUDA cores. bf16/fp16 forwards with head dims 32, 64
+// and 128 take the tensor-core kernel of attention_tc.cu instead.
+#include "attention.cuh"
 
 namespace tf::cuda {
 namespace {
@@ -13,16 +14,6 @@ constexpr int T = 32;        // rows per tile (queries or keys)
 constexpr int kWarps = 4;    // 128 threads
 constexpr int kMaxHead = 256;
 
-struct Attn {
-  DView q, k, v, o, lse, go, mask;
-  bool has_mask, causal;
-  float scale;
-  int64_t H, Sq, Sk, D, Dv;
-};
-
-__device__ int64_t at4(const DView& t, int64_t b, int64_t h, int64_t s, int64_t d) {
-  return b * t.strides[0] + h * t.strides[1] + s * t.strides[2] + d * t.strides[3];
-}
 // rows [s0, s0 + T) of t (b, h) into dst [T][pitch] as float; rows past S are zeros
 __device__ void load_rows(float* dst, int pitch, const DView& t, int64_t b, int64_t h, int64_t s0, int64_t S, int64_t width) {
   for (int64_t e = threadIdx.x; e < T * width; e += blockDim.x) {
@@ -47,11 +38,6 @@ __device__ void accumulate(float* dst, int dpitch, int64_t width, const float* S
     for (int y = 0; y < T; ++y) acc = fmaf(transposed ? S[y * (T + 1) + x] : S[x * (T + 1) + y], src[y * spitch + d], acc);
     dst[x * dpitch + d] += acc * scale;
   }
-}
-__device__ bool visible(const Attn& a, int64_t b, int64_t i, int64_t j) {
-  if (i >= a.Sq || j >= a.Sk) return false;
-  if (a.causal && j > i) return false;
-  return !a.has_mask || a.mask.load(b * a.mask.strides[0] + j * a.mask.strides[1]) == 0.0f;
 }
 // S[r][c] = scale * x_r . y_c for visible pairs, -inf elsewhere (x rows are queries)
 __device__ void scores(const Attn& a, float* S, const float* X, const float* Y, int pitch, int64_t width, int64_t b, int64_t i0, int64_t j0,
@@ -246,6 +232,7 @@ void k_attention(OpCall& c) {
   Attn a = attn_of(c, 3);
   a.o = dview(c.out[0]);
   a.lse = dview(c.out[1]);
+  if (attention_forward_tc(a, c.in[0].shape[0], c.in[0].dtype, c.in[1].dtype, c.in[2].dtype)) return;
   const int64_t pd = a.D + 1, pv = a.Dv + 1;
   launch(attention_forward, (a.Sq + T - 1) / T, a, c.in[0].shape[0], 2 * T * pd + 2 * T * pv + T * (T + 1) + 3 * T);
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <type_traits>
 #include "gemm.cuh"
+#include "mma.cuh"
 
 namespace tf::cuda {
 namespace {
@@ -55,7 +56,6 @@ __global__ void gemm_simt(GemmArgs g) {
 // ---- tensor cores: 128x128 tiles, 8 warps (2 x 4) of 64x32, 3-stage cp.async pipeline ----
 // bf16/fp16: 32 k per stage, mma m16n8k16; float32 as TF32 (opt-in): 16 k per stage, m16n8k8 on
 // values rounded to TF32. A smem row is 64 bytes of k plus 16 bytes of padding either way.
-enum class Tc { bf16, f16, tf32 };
 template <Tc kind>
 struct TcShape {
   using Elem = std::conditional_t<kind == Tc::tf32, float, uint16_t>;
@@ -75,28 +75,6 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-}
-
-template <Tc kind>
-__device__ __forceinline__ void mma(float* c, const uint32_t* a, const uint32_t* b) {
-  if constexpr (kind == Tc::bf16)
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  else if constexpr (kind == Tc::f16)
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  else
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
 
 // Fragments of one mma step from smem rows (row-major A 16 x k, B as Bt: 8 rows of k), at k offset
 // kk: A rows gid, gid + 8; B row (column of B) gid; per the PTX fragment layouts of m16n8k16
