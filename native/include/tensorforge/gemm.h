@@ -29,6 +29,11 @@ void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int6
 void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
 void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate);
 
+// Rows [0, rows) (rows <= 32, unit k stride) x k [0, kc) of X into a 32-wide k-major panel
+// P[k * 32 + r], rows past `rows` zero: the transposing pack of a linear layer's weight, as 16 x 16
+// register transposes (each row read a cache line at a time, not one scalar per element).
+void pack_panel32_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P);
+
 constexpr int kAvx512MR = 8, kAvx512NR = 32;
 constexpr int kAvx2MR = 6, kAvx2NR = 16;
 constexpr int kScalarMR = 4, kScalarNR = 8;

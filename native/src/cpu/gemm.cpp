@@ -83,6 +83,18 @@ void pack_direct(const T* X, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows,
 
 template <class T, int R, int PAIR>
 void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
+  if constexpr (R == kAvx512NR) {
+    // rows along k (a linear layer's weight): transposed in registers, 32 bits at a time (R = 32
+    // only on AVX-512): float32 elements, or the bf16 pairs of P's layout
+    const bool f32 = std::is_same<T, float>::value && d == DType::f32;
+    if (s_k == 1 && s_r != 1 && (f32 || (PAIR == 2 && s_r % 2 == 0 && k0 % 2 == 0 && kc % 2 == 0))) {
+      const float* x = reinterpret_cast<const float*>(static_cast<const T*>(X) + (r0 * s_r + k0));
+      for (int64_t p = 0; p < rows; p += R)
+        pack_panel32_f32_avx512(x + p * s_r / PAIR, s_r / PAIR, static_cast<int>(std::min<int64_t>(R, rows - p)), kc / PAIR,
+                                reinterpret_cast<float*>(P + (p / R) * kc * R));
+      return;
+    }
+  }
   if (std::is_same<T, uint16_t>::value || d == DType::f32)
     return pack_direct<T, R, PAIR>(static_cast<const T*>(X), s_r, s_k, r0, rows, k0, kc, P);
   // float16 / bfloat16 into float32 panels: convert element by element

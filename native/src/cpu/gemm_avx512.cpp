@@ -21,4 +21,48 @@ void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int6
   store_tile_avx512<MR>(c0, c1, C, ldc, accumulate);
 }
 
+namespace {
+// GCC 12 reports the unpack intrinsics' deliberately undefined pass-through operand as maybe
+// uninitialised (GCC bug 105593, fixed in 13)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// r[j] becomes column j of the 16 x 16 block whose row i was r[i]
+inline void transpose16(__m512 (&r)[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {  // pairs of rows, within 128-bit lanes
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // lane L of u[i + c] holds column 4L + c of rows i .. i + 3
+    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]), c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int c = 0; c < 4; ++c) {  // gather lane L of the four row groups: column 4L + c
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[8 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+#pragma GCC diagnostic pop
+}  // namespace
+
+void pack_panel32_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P) {
+  const int64_t kv = kc / 16 * 16;
+  for (int64_t k = 0; k < kv; k += 16)
+    for (int half = 0; half < 2; ++half) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) r[i] = half * 16 + i < rows ? _mm512_loadu_ps(X + (half * 16 + i) * s_r + k) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int j = 0; j < 16; ++j) _mm512_storeu_ps(P + (k + j) * 32 + half * 16, r[j]);
+    }
+  for (int64_t k = kv; k < kc; ++k)
+    for (int i = 0; i < 32; ++i) P[k * 32 + i] = i < rows ? X[i * s_r + k] : 0.0f;
+}
+
 }  // namespace tf::gemm
