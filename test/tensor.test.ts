@@ -105,6 +105,26 @@ describe('views', () => {
     expect(t.reshape([6, -1]).shape).toEqual([6, 4]);
     expect(() => t.reshape([5, -1])).toThrow(/cannot infer/);
   });
+  it('reshape stays a view where the strides allow it (as torch.view), and copies where they do not', () => {
+    const t = x();
+    const storage = (v: tf.Tensor) => v.desc('test')[0];
+    // split and merge runs of dims that are contiguous in memory, also inside a strided slice
+    const heads = t.slice(2, 0, 2).reshape([6, 2]);
+    expect(storage(heads)).toBe(storage(t));
+    expect(heads.toArray()).toEqual([0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21].reduce<number[][]>((r, v, i) => (i % 2 ? r[r.length - 1]!.push(v) : r.push([v]), r), []));
+    const split = t.slice(2, 1, 3).reshape([2, 3, 2, 1]);
+    expect(storage(split)).toBe(storage(t));
+    expect(split.contiguous().data()).toEqual(t.slice(2, 1, 3).contiguous().data());
+    expect(storage(t.permute([0, 2, 1]).reshape([2, 4, 3, 1]))).toBe(storage(t));
+    // dims that are not adjacent in memory cannot merge: a copy, with the same values
+    const merged = t.permute([0, 2, 1]).reshape([2, 12]);
+    expect(storage(merged)).not.toBe(storage(t));
+    expect(merged.toArray()).toEqual([0, 1].map((i) => [0, 1, 2, 3].flatMap((k) => [0, 1, 2].map((j) => i * 12 + j * 4 + k))));
+    // gradients flow back through a view reshape
+    const w = tf.randn([3, 8]).requiresGrad_();
+    w.slice(1, 2, 6).reshape([3, 2, 2]).mul(tf.arange(12, undefined, 1, { dtype: 'float32' }).reshape([3, 2, 2])).sum().backward();
+    expect(w.grad!.toArray()).toEqual([0, 1, 2].map((i) => [0, 0, 4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3, 0, 0]));
+  });
   it('slice with step, negative bounds; expand; squeeze; unsqueeze', () => {
     const t = x();
     expect(t.slice(2, 1, -1, 2).toArray()).toEqual([[[1], [5], [9]], [[13], [17], [21]]]);

@@ -28,9 +28,40 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   checkShape(s, 'reshape');
   if (numelOf(s) !== x.size) throw new RangeError(`reshape: shape ${shapeStr(s)} does not hold the ${x.size} elements of ${shapeStr(x.shape)}`);
+  const strides = viewStrides(x.shape, x.strides, s);
+  if (strides) return record('reshape', [x], x.viewOf(s, strides, x.offset), (g) => [reshape(g, x.shape)]);
   const src = contiguous(x);
   const out = src.viewOf(s, contiguousStrides(s), src.offset);
   return record('reshape', [src], out, (g) => [reshape(g, src.shape)]);
+}
+
+/**
+ * Strides that show a tensor of `shape`/`strides` as `target` without moving data, or null when
+ * none do (as PyTorch's view): each run of dims that is contiguous in memory may be split or merged.
+ */
+function viewStrides(shape: readonly number[], strides: readonly number[], target: readonly number[]): number[] | null {
+  if (shape.length === 0 || numelOf(shape) === 0) return contiguousStrides(target);
+  const out = new Array<number>(target.length);
+  let t = target.length - 1;
+  let base = strides[shape.length - 1]!, runNumel = 1, viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    runNumel *= shape[d]!;
+    // the run of contiguous dims ends at d: give it the target dims of the same element count
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== runNumel * base)) {
+      while (t >= 0 && (viewNumel < runNumel || target[t] === 1)) {
+        out[t] = viewNumel * base;
+        viewNumel *= target[t]!;
+        t--;
+      }
+      if (viewNumel !== runNumel) return null;
+      if (d > 0) {
+        base = strides[d - 1]!;
+        runNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return t === -1 ? out : null;
 }
 export const view = reshape;
 
