@@ -132,6 +132,10 @@ void linear_algebra(std::vector<Case>& cs) {
   cs.push_back({"linear", {in(B, {200, 64}), in(B, {136, 64}), in(F, {136})}});
   cs.push_back({"linear", {in(H, {3, 129, 256}), in(H, {72, 256})}});
   cs.push_back({"linear", {in(F, {4, 0}), in(F, {5, 0}), in(F, {5})}});
+  // K past one packed slice (256 float32 / 512 bf16 values): packing from k0 > 0, odd tails
+  cs.push_back({"linear", {in(F, {70, 300}), in(F, {45, 300}), in(F, {45})}});
+  cs.push_back({"linear", {in(B, {33, 1030}), in(B, {40, 1030})}});
+  cs.push_back({"matmul", {in(B, {20, 1101}), in(B, {1101, 70})}});
   cs.push_back({"quantize_per_channel", {in(F, {17, 37})}});
   cs.push_back({"quantize_per_channel", {tr(B, {9, 16})}});
   cs.push_back({"linear_int8", {in(F, {5, 37}), in(Q, {11, 37}, -127, 128), in(F, {11}, 0.001, 0.02), in(F, {11})}, {0}});

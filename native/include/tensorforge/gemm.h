@@ -34,6 +34,11 @@ void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float*
 // register transposes (each row read a cache line at a time, not one scalar per element).
 void pack_panel32_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P);
 
+// Rows [0, rows) (rows <= 32, unit row stride: a matrix whose rows run along n) x k [0, kc) of
+// bfloat16 X into a 32-wide bf16 pair panel P[(q * 32 + r) * 2 + u] = X[(2q + u) * s_k + r], the
+// two k rows of a pair interleaved in registers; an odd kc pairs its last row with zeros.
+void pack_panel32_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, int64_t kc, uint16_t* P);
+
 constexpr int kAvx512MR = 8, kAvx512NR = 32;
 constexpr int kAvx2MR = 6, kAvx2NR = 16;
 constexpr int kScalarMR = 4, kScalarNR = 8;

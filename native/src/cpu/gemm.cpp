@@ -87,6 +87,15 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
     // rows along k (a linear layer's weight): transposed in registers, 32 bits at a time (R = 32
     // only on AVX-512): float32 elements, or the bf16 pairs of P's layout
     const bool f32 = std::is_same<T, float>::value && d == DType::f32;
+    if constexpr (std::is_same<T, uint16_t>::value) {
+      if (s_r == 1) {  // rows along n (a plain matmul's B): k rows interleaved pairwise
+        const int64_t kcp = (kc + 1) / 2 * 2;
+        for (int64_t p = 0; p < rows; p += R)
+          pack_panel32_bf16_pairs_avx512(static_cast<const T*>(X) + r0 + p + k0 * s_k, s_k, static_cast<int>(std::min<int64_t>(R, rows - p)), kc,
+                                         P + (p / R) * kcp * R);
+        return;
+      }
+    }
     if (s_k == 1 && s_r != 1 && (f32 || (PAIR == 2 && s_r % 2 == 0 && k0 % 2 == 0 && kc % 2 == 0))) {
       const float* x = reinterpret_cast<const float*>(static_cast<const T*>(X) + (r0 * s_r + k0));
       for (int64_t p = 0; p < rows; p += R)

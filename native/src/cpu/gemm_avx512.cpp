@@ -65,4 +65,18 @@ void pack_panel32_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, 
     for (int i = 0; i < 32; ++i) P[k * 32 + i] = i < rows ? X[i * s_r + k] : 0.0f;
 }
 
+void pack_panel32_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, int64_t kc, uint16_t* P) {
+  const __mmask32 m = rows >= 32 ? 0xFFFFFFFFu : static_cast<__mmask32>((1u << rows) - 1);
+  // output element 2 r + u of a pair is row r of k-row u: take a[r] and b[r] in turn
+  alignas(64) static const uint16_t lo_idx[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                                  8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  const __m512i lo = _mm512_load_si512(lo_idx), hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+  for (int64_t q = 0; q < (kc + 1) / 2; ++q) {
+    const __m512i a = _mm512_maskz_loadu_epi16(m, X + 2 * q * s_k);
+    const __m512i b = 2 * q + 1 < kc ? _mm512_maskz_loadu_epi16(m, X + (2 * q + 1) * s_k) : _mm512_setzero_si512();
+    _mm512_storeu_si512(P + q * 64, _mm512_permutex2var_epi16(a, lo, b));
+    _mm512_storeu_si512(P + q * 64 + 32, _mm512_permutex2var_epi16(a, hi, b));
+  }
+}
+
 }  // namespace tf::gemm
