@@ -24,7 +24,7 @@ describe('native parity runner', () => {
     for (const op of opListFromSource()) expect(ops.has(op), op).toBe(true);
     expect(r.status).toBe(0);
   });
-  it('can fail: outputs shifted by 1% (--perturb) fail every non-empty case', () => {
+  it('can fail: outputs shifted by 1 + 5% of their largest magnitude (--perturb) fail every non-empty case', () => {
     const r = spawnSync(join(tools, 'tf_parity_cpu'), ['--backend', 'cpu', '--perturb'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pass?: boolean; case?: string; summary?: boolean; passed?: number });
