@@ -27,10 +27,9 @@ void k_attention(OpCall& c) {
   F32Out o(c.out[0]);
   float* lse = c.out[1].ptr<float>();
   const Kernels kern = kernels();
-  const int64_t qblocks = (p.Sq + kBr - 1) / kBr;
-  parallel_for(p.B * p.H * qblocks, kBr * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
+  parallel_for(p.B * p.H, p.Sq * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
     Scratch w(p);
-    for (int64_t t = t0; t < t1; ++t) kern.forward(p, q.p, k.p, v.p, o.p, lse, t / qblocks, (t % qblocks) * kBr, w);
+    for (int64_t bh = t0; bh < t1; ++bh) kern.forward(p, q.p, k.p, v.p, o.p, lse, bh, w);
   });
   o.commit();
 }

@@ -1,7 +1,8 @@
 // The flash-attention loops, written so the compiler vectorises them, and compiled once per ISA
 // (attention_avx512.cpp, attention_avx2.cpp, attention.cpp for baseline x86-64): the includer
-// defines TF_ATTN_NS. Forward: per (batch, head, block of kBr queries), K/V tiles of kBc keys with an
-// online softmax, never more than a kBr x kBc score tile; saves lse = m + log(l). Backward: per
+// defines TF_ATTN_NS. Forward: per (batch, head), K transposed once, then per block of kBr queries
+// the K/V tiles of kBc keys with an online softmax, never more than a kBr x kBc score tile; saves
+// lse = m + log(l). Backward: per
 // (batch, head), per key tile, recompute P = exp(S - lse) and accumulate dQ, dK, dV.
 #include <cmath>
 #include <cstdint>
@@ -20,13 +21,14 @@ typedef float V16 __attribute__((vector_size(64), aligned(4)));
 static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
 static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
 
-// RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers
+// RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers; kt's
+// rows (one per d) are ldk apart
 template <int RB>
-static inline void score_rows(const float* q, const float* kt, int64_t D, float* S) {
+static inline void score_rows(const float* q, const float* kt, int64_t ldk, int64_t D, float* S) {
   for (int64_t h = 0; h < kBc; h += 32) {
     V16 acc[RB][2] = {};
     for (int64_t d = 0; d < D; ++d) {
-      const V16 k0 = vload(kt + d * kBc + h), k1 = vload(kt + d * kBc + h + 16);
+      const V16 k0 = vload(kt + d * ldk + h), k1 = vload(kt + d * ldk + h + 16);
       for (int r = 0; r < RB; ++r) {
         const float qd = q[r * D + d];
         acc[r][0] += qd * k0;
@@ -40,11 +42,11 @@ static inline void score_rows(const float* q, const float* kt, int64_t D, float*
   }
 }
 
-// S[r][j] = q_r . k_j (q pre-scaled) for a tile; kt is the tile transposed, zero-padded to kBc
-static inline void tile_scores(const float* q, int64_t br, const float* kt, int64_t D, float* S) {
+// S[r][j] = q_r . k_j (q pre-scaled) for a tile; kt is the tile transposed (rows ldk apart), zero-padded
+static inline void tile_scores(const float* q, int64_t br, const float* kt, int64_t ldk, int64_t D, float* S) {
   int64_t r = 0;
-  for (; r + 4 <= br; r += 4) score_rows<4>(q + r * D, kt, D, S + r * kBc);
-  for (; r < br; ++r) score_rows<1>(q + r * D, kt, D, S + r * kBc);
+  for (; r + 4 <= br; r += 4) score_rows<4>(q + r * D, kt, ldk, D, S + r * kBc);
+  for (; r < br; ++r) score_rows<1>(q + r * D, kt, ldk, D, S + r * kBc);
 }
 
 // acc[r] += sum_i P(r, i) x_i for RB rows, P(r, i) = P[r rs + i is], width = 16 NV, in registers
@@ -108,18 +110,18 @@ static inline void apply_mask(const Problem& p, int64_t b, int64_t i0, int64_t b
   }
 }
 
-// kt[d][j] = x[j0 + j][d] for a tile (zero-padded to kBc)
-static inline void transpose_tile(const float* x, int64_t j0, int64_t bc, int64_t D, float* kt) {
+// kt[d][j] = x[j0 + j][d] for bc keys, rows ld long (zero-padded)
+static inline void transpose_tile(const float* x, int64_t j0, int64_t bc, int64_t D, float* kt, int64_t ld) {
   for (int64_t d = 0; d < D; ++d) {
-    float* row = kt + d * kBc;
+    float* row = kt + d * ld;
     for (int64_t j = 0; j < bc; ++j) row[j] = x[(j0 + j) * D + d];
-    for (int64_t j = bc; j < kBc; ++j) row[j] = 0.0f;
+    for (int64_t j = bc; j < ld; ++j) row[j] = 0.0f;
   }
 }
 
-void forward(const Problem& p, const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh, int64_t i0, Scratch& w) {
-  const int64_t b = bh / p.H, br = std::min(kBr, p.Sq - i0), D = p.D, Dv = p.Dv;
-  const float *kh = k + bh * p.Sk * D, *vh = v + bh * p.Sk * Dv;
+// one block of kBr queries from i0, against the head's K transposed once into w.kt
+static void forward_block(const Problem& p, const float* q, const float* vh, float* o, float* lse, int64_t bh, int64_t i0, Scratch& w) {
+  const int64_t b = bh / p.H, br = std::min(kBr, p.Sq - i0), D = p.D, Dv = p.Dv, ldk = keys_padded(p);
   for (int64_t r = 0; r < br; ++r)
     for (int64_t d = 0; d < D; ++d) w.q[r * D + d] = q[(bh * p.Sq + i0 + r) * D + d] * p.scale;
   for (int64_t r = 0; r < br; ++r) {
@@ -130,12 +132,12 @@ void forward(const Problem& p, const float* q, const float* k, const float* v, f
   const int64_t end = p.causal ? std::min(p.Sk, i0 + br) : p.Sk;
   for (int64_t j0 = 0; j0 < end; j0 += kBc) {
     const int64_t bc = std::min(kBc, p.Sk - j0);
-    transpose_tile(kh, j0, bc, D, w.kt);
-    tile_scores(w.q, br, w.kt, D, w.S);
+    tile_scores(w.q, br, w.kt + j0, ldk, D, w.S);
     apply_mask(p, b, i0, br, j0, bc, w.S);
     for (int64_t r = 0; r < br; ++r) {
       float* s = w.S + r * kBc;
       float mx = w.m[r];
+#pragma omp simd reduction(max : mx)
       for (int64_t j = 0; j < kBc; ++j) mx = s[j] > mx ? s[j] : mx;
       if (mx == -INFINITY) {  // nothing visible in this row yet
         for (int64_t j = 0; j < kBc; ++j) s[j] = 0.0f;
@@ -163,6 +165,11 @@ void forward(const Problem& p, const float* q, const float* k, const float* v, f
   }
 }
 
+void forward(const Problem& p, const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh, Scratch& w) {
+  transpose_tile(k + bh * p.Sk * p.D, 0, p.Sk, p.D, w.kt, keys_padded(p));
+  for (int64_t i0 = 0; i0 < p.Sq; i0 += kBr) forward_block(p, q, v + bh * p.Sk * p.Dv, o, lse, bh, i0, w);
+}
+
 void backward(const Problem& p, const float* q, const float* k, const float* v, const float* go, const float* lse, const float* dsum,
               float* dq, float* dk, float* dv, int64_t bh, Scratch& w) {
   const int64_t b = bh / p.H, D = p.D, Dv = p.Dv;
@@ -171,15 +178,15 @@ void backward(const Problem& p, const float* q, const float* k, const float* v, 
   float *dqh = dq + bh * p.Sq * D, *dkh = dk + bh * p.Sk * D, *dvh = dv + bh * p.Sk * Dv;
   for (int64_t j0 = 0; j0 < p.Sk; j0 += kBc) {
     const int64_t bc = std::min(kBc, p.Sk - j0);
-    transpose_tile(kh, j0, bc, D, w.kt);
-    transpose_tile(vh, j0, bc, Dv, w.vt);
+    transpose_tile(kh, j0, bc, D, w.kt, kBc);
+    transpose_tile(vh, j0, bc, Dv, w.vt, kBc);
     for (int64_t i0 = p.causal ? j0 / kBr * kBr : 0; i0 < p.Sq; i0 += kBr) {
       const int64_t br = std::min(kBr, p.Sq - i0);
       for (int64_t r = 0; r < br; ++r)
         for (int64_t d = 0; d < D; ++d) w.q[r * D + d] = qh[(i0 + r) * D + d] * p.scale;
-      tile_scores(w.q, br, w.kt, D, w.S);
+      tile_scores(w.q, br, w.kt, kBc, D, w.S);
       apply_mask(p, b, i0, br, j0, bc, w.S);
-      tile_scores(gh + i0 * Dv, br, w.vt, Dv, w.dP);  // dP = dO V^T
+      tile_scores(gh + i0 * Dv, br, w.vt, kBc, Dv, w.dP);  // dP = dO V^T
       for (int64_t r = 0; r < br; ++r) {
         float *s = w.S + r * kBc, *dp = w.dP + r * kBc;
         const float l = lh[i0 + r], di = dh[i0 + r];

@@ -30,28 +30,33 @@ struct Problem {
   }
 };
 
-// Per-thread tiles: the scaled query block, transposed K and V tiles, scores, dP, accumulators.
+// Keys of a head rounded up to whole tiles: the row length of the forward's transposed K.
+inline int64_t keys_padded(const Problem& p) { return std::max<int64_t>(kBc, (p.Sk + kBc - 1) / kBc * kBc); }
+
+// Per-thread tiles: the scaled query block, transposed K (a whole head's, for the forward) and V
+// tiles, scores, dP, accumulators.
 struct Scratch {
   std::vector<float> buf;
   float *q, *kt, *vt, *S, *dP, *acc, *m, *l;
-  Scratch(const Problem& p) : buf(static_cast<size_t>(kBr * p.D + kBc * (p.D + p.Dv) + 2 * kBr * kBc + kBr * p.Dv + 2 * kBr)) {
+  Scratch(const Problem& p)
+      : buf(static_cast<size_t>(kBr * p.D + keys_padded(p) * p.D + kBc * p.Dv + 2 * kBr * kBc + kBr * p.Dv + 2 * kBr)) {
     float* at = buf.data();
     auto take = [&](int64_t n) { float* r = at; at += n; return r; };
-    q = take(kBr * p.D); kt = take(kBc * p.D); vt = take(kBc * p.Dv); S = take(kBr * kBc); dP = take(kBr * kBc);
+    q = take(kBr * p.D); kt = take(keys_padded(p) * p.D); vt = take(kBc * p.Dv); S = take(kBr * kBc); dP = take(kBr * kBc);
     acc = take(kBr * p.Dv); m = take(kBr); l = take(kBr);
   }
 };
 
 namespace attn_base {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
 void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
 }
 namespace attn_avx2 {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
 void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
 }
 namespace attn_avx512 {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, int64_t, Scratch&);
+void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
 void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
 }
 
