@@ -20,6 +20,7 @@ struct AdamWFactors {
   void layer_norm_row(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n); \
   void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);          \
   void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);      \
+  void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);           \
   }
 TF_LOOPS_DECLARE(loops_base)
 TF_LOOPS_DECLARE(loops_avx2)
@@ -36,6 +37,8 @@ struct Loops {
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);
   // keep[4 k + w] = (uniform of word w of Philox block first_block + k) >= p, for k < blocks
   void (*dropout_keep)(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);
+  // y = keep ? x * scale : 0 (dropout forward and backward)
+  void (*dropout_apply)(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);
 };
 Loops loops();  // for the active ISA
 

@@ -74,6 +74,11 @@ void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWF
   }
 }
 
+void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * scale : 0.0f;
+}
+
 void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep) {
   constexpr int L = 16;  // blocks side by side: the rounds' 32x32->64 products vectorise across them
   const uint32_t key0 = static_cast<uint32_t>(seed), key1 = static_cast<uint32_t>(seed >> 32);

@@ -46,13 +46,17 @@ void each_word(uint64_t seed, uint64_t off, int64_t b, int64_t e, F f) {
 }
 
 // out[i] = mask[i] ? in[i] * scale : 0 for i in [b, e): contiguous float views of any float dtype
+// (16-bit ones through a float buffer), in the active ISA's vector loop
 void apply_mask(const View& in, const uint8_t* mask, float scale, const View& out, int64_t b, int64_t e) {
+  const auto apply = loops().dropout_apply;
+  if (in.dtype == DType::f32 && out.dtype == DType::f32)
+    return apply(static_cast<const float*>(in.at(b)), mask + b, scale, static_cast<float*>(out.at(b)), e - b);
   constexpr int64_t kChunk = 512;
   float buf[kChunk];
   for (int64_t i0 = b; i0 < e; i0 += kChunk) {
     int64_t n = std::min(kChunk, e - i0);
     load_floats(in.at(i0), in.dtype, n, buf);
-    for (int64_t i = 0; i < n; ++i) buf[i] = mask[i0 + i] ? buf[i] * scale : 0.0f;
+    apply(buf, mask + i0, scale, buf, n);
     store_floats(buf, n, out.at(i0), out.dtype);
   }
 }
