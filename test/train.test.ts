@@ -12,7 +12,7 @@ import { clipGradNorm } from '../lib/optim/clip.js';
 import { GradScaler } from '../lib/train/grad_scaler.js';
 import { classificationMetrics } from '../lib/train/metrics.js';
 import { loadCheckpoint, writeFolderAtomic } from '../lib/train/checkpoint.js';
-import { Trainer, type TrainerOptions } from '../lib/train/trainer.js';
+import { evaluateClassifier, Trainer, type TrainerOptions } from '../lib/train/trainer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tf-train-'));
 
@@ -122,25 +122,76 @@ describe('mixed precision', () => {
   });
 });
 
-describe('checkpoints', () => {
-  it('2N steps in one go equal N + resume + N, bit for bit (dropout, shuffling, fp32)', () => {
-    const opts = { batchSize: 4, accumulation: 2, dropout: 0.2, shuffle: true };
-    const whole = setup(opts);
-    const all = whole.trainer.fit(whole.loader).losses;
-    expect(all).toHaveLength(9);
-
-    const first = setup({ ...opts, maxSteps: 4 });
-    const head = first.trainer.fit(first.loader).losses;
-    const ckpt = join(dir, 'resume');
-    first.trainer.saveState(ckpt);
-    // a fresh process would start from other random state: disturb it
-    tf.manualSeed(12345);
-    const second = setup({ ...opts, seed: 99 });
-    second.trainer.resume(ckpt);
-    const tail = second.trainer.fit(second.loader).losses;
-    expect([...head, ...tail]).toEqual(all);
-    expect(params(second.model)).toEqual(params(whole.model));
+describe('weight average (ema)', () => {
+  it('follows avg = d avg + (1 - d) w after each step, d warmed up as min(decay, (1 + n) / (10 + n))', () => {
+    const snapshots: Float32Array[][] = [];
+    const { model, trainer, loader } = setup({ batchSize: 4, sgd: true, ema: 0.8, epochs: 1 });
+    const initial = model.parameters().map((p) => p.data() as Float32Array);
+    const t = new Trainer(model, trainer.optimizer, ['no', 'yes'], { ...trainer.opts, ema: 0.8 }, { onStepEnd: () => void snapshots.push(model.parameters().map((p) => p.data() as Float32Array)) });
+    t.fit(loader);
+    expect(snapshots).toHaveLength(6);
+    // the same recurrence in float64
+    const want = initial.map((a) => Float64Array.from(a));
+    snapshots.forEach((w, n) => {
+      const d = Math.min(0.8, (2 + n) / (11 + n));
+      want.forEach((a, i) => a.forEach((v, j) => (a[j] = d * v + (1 - d) * w[i]![j]!)));
+    });
+    t.ema!.averaged.forEach((a, i) => {
+      const got = a.data();
+      let worst = 0;
+      got.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i]![j]!))));
+      expect(worst).toBeLessThan(1e-6);
+    });
   });
+  it('validation and best/ema.safetensors use the averaged weights; the parameters stay the trained ones', () => {
+    const runDir = join(dir, 'ema-run');
+    const { model, trainer, loader } = setup({ batchSize: 8, ema: 0.9, runDir });
+    const seen: number[] = [];
+    const t = new Trainer(model, trainer.optimizer, ['no', 'yes'], { ...trainer.opts, ema: 0.9, runDir }, {
+      onEvalEnd: ({ metrics }) => {
+        // a second model holding the averaged weights scores the same
+        const twin = new tf.EncoderClassifier(model.config);
+        twin.loadStateDict(t.averagedByName());
+        expect(evaluateClassifier(twin, loader, ['no', 'yes']).loss).toBeCloseTo(metrics.loss, 6);
+        expect(t.evaluate(loader).loss).not.toBeCloseTo(metrics.loss, 6);
+        seen.push(metrics.loss);
+      },
+    });
+    t.fit(loader, loader);
+    expect(seen).toHaveLength(3);
+    const best = loadCheckpoint(join(runDir, 'best'));
+    expect(best.ema).not.toBeNull();
+    expect([...best.ema!.keys()].sort()).toEqual([...model.namedParameters()].map(([n]) => n).sort());
+    expect(() => new Trainer(model, trainer.optimizer, ['no', 'yes'], { ...trainer.opts, ema: 1 })).toThrow(/ema: decay must be in \(0, 1\)/);
+  });
+});
+
+describe('checkpoints', () => {
+  for (const ema of [null, 0.9]) {
+    it(`2N steps in one go equal N + resume + N, bit for bit (dropout, shuffling, fp32${ema ? ', weight average' : ''})`, () => {
+      const opts = { batchSize: 4, accumulation: 2, dropout: 0.2, shuffle: true, ema };
+      const whole = setup(opts);
+      const all = whole.trainer.fit(whole.loader).losses;
+      expect(all).toHaveLength(9);
+
+      const first = setup({ ...opts, maxSteps: 4 });
+      const head = first.trainer.fit(first.loader).losses;
+      const ckpt = join(dir, `resume-${ema}`);
+      first.trainer.saveState(ckpt);
+      // a fresh process would start from other random state: disturb it
+      tf.manualSeed(12345);
+      const second = setup({ ...opts, seed: 99 });
+      second.trainer.resume(ckpt);
+      const tail = second.trainer.fit(second.loader).losses;
+      expect([...head, ...tail]).toEqual(all);
+      expect(params(second.model)).toEqual(params(whole.model));
+      if (ema) {
+        const avg = (t: Trainer) => [...t.averagedByName()].map(([n, a]) => [n, a.data()] as const);
+        expect(avg(second.trainer)).toEqual(avg(whole.trainer));
+        expect(second.trainer.ema!.updates).toBe(9);
+      }
+    });
+  }
   it('writes the run folder: metrics.jsonl, checkpoint/ and best/', () => {
     const runDir = join(dir, 'run');
     const { trainer, loader } = setup({ batchSize: 8, runDir });

@@ -40,6 +40,7 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   warmupRatio: { help: 'fraction of the steps spent warming up', min: 0 },
   clipNorm: { help: 'clip the global gradient norm to this (null: off)', nullable: true, min: 0 },
   labelSmoothing: { help: 'cross-entropy label smoothing (0: off)', min: 0 },
+  ema: { help: 'decay of a moving average of the weights, used for validation and kept as the model (null: off)', nullable: true, min: 0 },
   precision: { help: "'auto' (bf16 where the CPU has AVX512-BF16, else fp32), fp32, bf16 or fp16", choices: ['auto', 'fp32', 'bf16', 'fp16'] },
   device: { help: "'auto' (cuda where a GPU answers, else cpu), cpu or cuda", choices: ['auto', 'cpu', 'cuda'] },
   evalEvery: { help: 'evaluate every N optimizer steps (0: every epoch)', integer: true, min: 0 },

@@ -1,6 +1,7 @@
 // Checkpoints: a folder with model.safetensors (weights by PyTorch names), optimizer.safetensors
-// (moments; step counts in its metadata) and trainer.json (step, epoch, position in the data,
-// random state, loss scaler, best metric). The folder is written under a temporary name and renamed
+// (moments; step counts in its metadata), trainer.json (step, epoch, position in the data,
+// random state, loss scaler, best metric) and, when the Trainer keeps one, ema.safetensors (the
+// moving average of the weights, by the same names). The folder is written under a temporary name and renamed
 // into place, so a crash leaves either the old checkpoint or the new one, never a mix.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -29,13 +30,14 @@ export function writeFolderAtomic(dir: string, write: (tmp: string) => void): vo
   rmSync(old, { recursive: true, force: true });
 }
 
-export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<{ lr: number }>, trainerState: object): void {
+export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<{ lr: number }>, trainerState: object, ema?: Map<string, Tensor>): void {
   const names = new Map([...model.namedParameters()].map(([n, p]) => [p, n] as [Tensor, string]));
   const opt = optimizer.exportState(names);
   writeFolderAtomic(dir, (tmp) => {
     saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { format: 'tensorforge' });
     saveSafetensors(join(tmp, 'optimizer.safetensors'), opt.tensors, { steps: JSON.stringify(opt.steps) });
     writeFileAtomic(join(tmp, 'trainer.json'), [new TextEncoder().encode(JSON.stringify(trainerState, null, 1))]);
+    if (ema) saveSafetensors(join(tmp, 'ema.safetensors'), ema, { format: 'tensorforge' });
   });
 }
 
@@ -43,6 +45,8 @@ export interface LoadedCheckpoint<S> {
   model: Map<string, Tensor>;
   optimizer: { tensors: Map<string, Tensor>; steps: Record<string, number> };
   trainer: S;
+  /** the weight average, when the checkpoint has one */
+  ema: Map<string, Tensor> | null;
 }
 
 export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
@@ -57,5 +61,6 @@ export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
   } catch (e) {
     throw new Error(`checkpoint: ${dir} has a corrupt trainer state (${(e as Error).message})`);
   }
-  return { model, optimizer: { tensors: opt.tensors, steps }, trainer };
+  const ema = existsSync(join(dir, 'ema.safetensors')) ? loadSafetensors(join(dir, 'ema.safetensors')).tensors : null;
+  return { model, optimizer: { tensors: opt.tensors, steps }, trainer, ema };
 }

@@ -51,6 +51,8 @@ export interface JobConfig {
   clipNorm: number | null;
   /** cross-entropy label smoothing, as PyTorch's label_smoothing */
   labelSmoothing: number;
+  /** decay of the moving average of the weights that validation uses and the run keeps (null: off) */
+  ema: number | null;
   precision: Precision | 'auto';
   /** 'auto': cuda where the CUDA variant found a device, else cpu */
   device: 'auto' | 'cpu' | 'cuda';
@@ -92,6 +94,7 @@ export const DEFAULT_CONFIG: JobConfig = {
   warmupRatio: 0.06,
   clipNorm: 1.0,
   labelSmoothing: 0,
+  ema: 0.99,
   precision: 'auto',
   device: 'auto',
   evalEvery: 0,
@@ -212,6 +215,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     evalEvery: c.evalEvery, bestMetric: c.bestMetric, patience: c.patience, runDir: c.out, progress: c.progress,
     maxSteps: c.maxSteps ?? undefined,
     loss: c.labelSmoothing ? (logits, b) => crossEntropy(logits, b.labels, { labelSmoothing: c.labelSmoothing }) : undefined,
+    ema: c.ema,
   }, {
     onEvalEnd: ({ epoch, step, metrics, improved }) =>
       log(`eval epoch ${epoch} step ${step}: val loss ${metrics.loss.toFixed(4)} accuracy ${(100 * metrics.accuracy).toFixed(2)}% ${improved ? '(best)' : ''}`),
@@ -228,8 +232,8 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     return null;
   }
 
-  // the best checkpoint's weights are the run's model
-  const best = join(c.out, 'best', 'model.safetensors');
+  // the best checkpoint's weights (their moving average, when kept) are the run's model
+  const best = join(c.out, 'best', c.ema ? 'ema.safetensors' : 'model.safetensors');
   if (existsSync(best)) model.loadStateDict(loadSafetensors(best).tensors);
   saveSafetensors(join(c.out, 'model.safetensors'), model.stateDict(), { format: 'tensorforge', fingerprint: tokenizer.fingerprint });
   const test = trainer.evaluate(testLoader);

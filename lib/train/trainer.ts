@@ -9,6 +9,7 @@ import { noGrad } from '../autograd/mode.js';
 import type { Batch, DataLoader } from '../data/loader.js';
 import type { EncoderClassifier } from '../nn/classifier.js';
 import { autocast } from '../ops/autocast.js';
+import { copyInto } from '../ops/device.js';
 import { mul } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/nn.js';
 import { argmax } from '../ops/reduce.js';
@@ -19,6 +20,7 @@ import { tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defaultGenerator, type GeneratorState } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { WeightAverage } from './ema.js';
 import { profileReport, profileStep, profiling } from '../profile.js';
 import { GradScaler, type GradScalerState } from './grad_scaler.js';
 import { classificationMetrics, type Metrics } from './metrics.js';
@@ -53,6 +55,11 @@ export interface TrainerOptions {
   logEvery?: number;
   /** fp16 loss scaler settings (GradScaler) */
   scaler?: ConstructorParameters<typeof GradScaler>[0];
+  /**
+   * decay of an exponential moving average of the weights (e.g. 0.99; null: none). Validation,
+   * the choice of the best checkpoint and ema.safetensors in checkpoints use the averaged weights.
+   */
+  ema?: number | null;
   /** the training loss of a micro-batch, a mean over its examples (default: cross-entropy); evaluation always reports cross-entropy */
   loss?: (logits: Tensor, batch: Batch) => Tensor;
 }
@@ -83,6 +90,8 @@ export interface TrainerState {
   badEvals: number;
   tokens: number;
   seconds: number;
+  /** updates of the weight average so far */
+  emaUpdates?: number;
 }
 
 export interface FitResult {
@@ -98,8 +107,10 @@ export interface FitResult {
 }
 
 export class Trainer {
-  readonly opts: Required<Omit<TrainerOptions, 'runDir' | 'clipNorm' | 'patience' | 'maxSteps' | 'scaler' | 'loss'>> & TrainerOptions;
+  readonly opts: Required<Omit<TrainerOptions, 'runDir' | 'clipNorm' | 'patience' | 'maxSteps' | 'scaler' | 'loss' | 'ema'>> & TrainerOptions;
   readonly scaler: GradScaler;
+  /** the moving average of the weights, when opts.ema is set */
+  readonly ema: WeightAverage | null;
   state: TrainerState;
 
   constructor(
@@ -120,6 +131,7 @@ export class Trainer {
       throw new Error('Trainer: the optimizer holds tensors that are not the model\'s parameters (move the model with model.to(device) before creating the optimizer)');
     }
     this.scaler = new GradScaler({ ...opts.scaler, enabled: this.opts.precision === 'fp16' });
+    this.ema = opts.ema ? new WeightAverage(model.parameters(), opts.ema) : null;
     this.state = { step: 0, epoch: 0, nextBatch: 0, generator: defaultGenerator.getState(), scaler: this.scaler.getState(), best: null, badEvals: 0, tokens: 0, seconds: 0 };
     if (this.opts.runDir) mkdirSync(this.opts.runDir, { recursive: true });
   }
@@ -152,12 +164,13 @@ export class Trainer {
     this.scaler.unscale(params);
     const gradNorm = this.opts.clipNorm ? clipGradNorm(params, this.opts.clipNorm) : null;
     const stepped = this.scaler.step(this.optimizer, params);
+    if (stepped) this.ema?.update();
     this.scaler.update();
     this.optimizer.zeroGrad();
     return { loss: lossSum / total, lr, skipped: !stepped, gradNorm, tokens };
   }
 
-  /** Loss and metrics over a loader, in eval mode, without gradients. */
+  /** Loss and metrics of the model's current weights over a loader, in eval mode, without gradients. */
   evaluate(loader: DataLoader): Metrics {
     return evaluateClassifier(this.model, loader, this.labels, (b) => this.forward(b));
   }
@@ -232,7 +245,7 @@ export class Trainer {
 
   /** Evaluates, saves best/ when the score improved; returns true when patience ran out. */
   private evalAndKeepBest(val: DataLoader, position?: Pick<TrainerState, 'epoch' | 'nextBatch'>): boolean {
-    const m = this.evaluate(val);
+    const m = this.ema ? this.ema.withAveraged(() => this.evaluate(val)) : this.evaluate(val);
     const s = this.score(m);
     const improved = this.state.best === null || s > this.state.best;
     if (improved) {
@@ -251,7 +264,15 @@ export class Trainer {
   saveState(dir: string, position?: Pick<TrainerState, 'epoch' | 'nextBatch'>): void {
     this.state.generator = defaultGenerator.getState();
     this.state.scaler = this.scaler.getState();
-    saveCheckpoint(dir, this.model, this.optimizer, { ...this.state, ...position });
+    this.state.emaUpdates = this.ema?.updates;
+    saveCheckpoint(dir, this.model, this.optimizer, { ...this.state, ...position }, this.ema ? this.averagedByName() : undefined);
+  }
+
+  /** The weight average by parameter name. */
+  averagedByName(): Map<string, Tensor> {
+    if (!this.ema) throw new Error('Trainer: no weight average (set the ema option)');
+    const avg = this.ema.averaged;
+    return new Map([...this.model.namedParameters()].map(([n], i) => [n, avg[i]!] as [string, Tensor]));
   }
 
   /** Restores weights, optimizer moments, random state and position from a checkpoint folder. */
@@ -260,6 +281,18 @@ export class Trainer {
     this.model.loadStateDict(c.model);
     this.optimizer.importState(new Map(this.model.namedParameters()), c.optimizer);
     this.state = c.trainer;
+    if (this.ema) {
+      if (!c.ema) throw new Error(`Trainer: ${dir} has no ema.safetensors, but this Trainer keeps a weight average`);
+      const byName = this.averagedByName();
+      noGrad(() => {
+        for (const [n, t] of byName) {
+          const saved = c.ema!.get(n);
+          if (!saved) throw new Error(`Trainer: ${dir}/ema.safetensors lacks ${n}`);
+          copyInto(t, saved);
+        }
+      });
+      this.ema.updates = c.trainer.emaUpdates ?? 0;
+    }
     defaultGenerator.setState(c.trainer.generator);
     this.scaler.setState(c.trainer.scaler);
   }
