@@ -181,7 +181,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   const c = config;
   setThreads(c.threads);
   manualSeed(c.seed);
-  const device = resolveDevice(c.device);
+  const device = resolveDevice(c.device ?? 'auto');  // runs from before the option have none
   const precision = resolvePrecision(c.precision, device);
   if (!c.out) throw new Error('train: an output folder (--out) is required');
   if (existsSync(join(c.out, 'summary.json'))) throw new Error(`train: ${c.out} already holds a finished run; choose another --out`);
