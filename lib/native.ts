@@ -36,6 +36,8 @@ export interface NativeInfo {
   vnni: boolean;
   threads: number;
   openmp: boolean;
+  /** bytes of GEMM weight panels kept for reuse (packed once, used until the weight is written) */
+  packCacheBytes: number;
   cudaBuilt: boolean;
   cudaDevices: number;
   /** why cudaDevices is 0 ('' when it is not) */

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../lib/index.js';
 import { native, opListFromSource } from '../lib/native.js';
+import { runInto } from '../lib/ops/dispatch.js';
 import { normErr } from './helpers/compare.js';
 
 type T = tf.Tensor;
@@ -294,5 +295,52 @@ describe('coverage', () => {
     for (const c of cases) reference(c);
     const missing = opListFromSource().filter((op) => !refOps.has(op));
     expect(missing).toEqual([]);
+  });
+});
+
+// The GEMM keeps a weight's packed panels from its second use until the weight is written
+// (gemm.h): results must never come from an older version.
+describe('packed weights kept across calls', () => {
+  const same = (a: tf.Tensor, b: tf.Tensor) => expect(a.data()).toEqual(b.data());
+  const fresh = (w: tf.Tensor) => tf.tensor(w.data() as Float32Array, { shape: [...w.shape] });
+  it('are reused while the weight is unchanged, and dropped after every kind of write', () => {
+    tf.noGrad(() => {
+      tf.manualSeed(3);
+      const x = tf.randn([40, 96]), w = tf.randn([70, 96]), b = tf.randn([70]);
+      const first = tf.linear(x, w, b);
+      same(tf.linear(x, w, b), first);
+      const before = native.info().packCacheBytes;
+      same(tf.linear(x, w, b), first);  // the third call reads the kept panels
+      expect(native.info().packCacheBytes).toBeGreaterThan(0);
+      expect(native.info().packCacheBytes).toBeGreaterThanOrEqual(before);
+      // an op writing into the weight
+      runInto('copy', [tf.randn([70, 96])], [w]);
+      for (let i = 0; i < 3; i++) same(tf.linear(x, w, b), tf.linear(x, fresh(w), b));
+      // the JS side writing its bytes
+      w.desc('test')[0].write(0, tf.randn([70, 96]).data() as Float32Array);
+      for (let i = 0; i < 3; i++) same(tf.linear(x, w, b), tf.linear(x, fresh(w), b));
+      // an optimizer step updating it in place
+      const p = w.requiresGrad_();
+      p.grad = tf.randn([70, 96]);
+      new tf.AdamW([p], { lr: 0.1 }).step();
+      for (let i = 0; i < 3; i++) same(tf.linear(x, w, b), tf.linear(x, fresh(w), b));
+      // views into one buffer are kept apart; matmul's B as well
+      const top = w.slice(0, 0, 30), rest = w.slice(0, 30, 70);
+      for (let i = 0; i < 3; i++) {
+        same(tf.linear(x, top), tf.linear(x, fresh(top)));
+        same(tf.linear(x, rest), tf.linear(x, fresh(rest)));
+        same(tf.matmul(x, w.transpose()), tf.matmul(x, fresh(w).transpose()));
+      }
+    });
+  });
+  it('of a freed weight go with it', () => {
+    tf.noGrad(() => {
+      const x = tf.randn([16, 64]);
+      const w = tf.randn([48, 64]);
+      for (let i = 0; i < 3; i++) tf.linear(x, w).dispose();
+      const held = native.info().packCacheBytes;
+      w.dispose();
+      expect(native.info().packCacheBytes).toBeLessThan(held);
+    });
   });
 });

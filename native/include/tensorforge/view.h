@@ -13,6 +13,9 @@ struct View {
   int rank = 0;
   int64_t shape[kMaxRank] = {0};
   int64_t strides[kMaxRank] = {0};
+  // the buffer's identity and its count of writes, from the binding (0: unknown): kernels may keep
+  // work derived from an operand (a packed weight) for as long as both stay the same
+  uint64_t storage_id = 0, version = 0;
 
   int64_t numel() const {
     int64_t n = 1;

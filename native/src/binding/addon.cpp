@@ -2,6 +2,7 @@
 // buffer), runs the op's shape function, allocates outputs, and calls the backend's kernel. All
 // shape rules live in native/src/ops so the native parity runner shares them.
 #include <napi.h>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/cuda.h"
+#include "tensorforge/gemm.h"
 #include "tensorforge/host_alloc.h"
 
 #ifdef _OPENMP
@@ -38,7 +40,11 @@ void report_growth(Napi::Env env, size_t held_before) {
 
 // A buffer owned by one JS object: 64-byte aligned host memory (device -1), or memory of CUDA
 // device `device` from the caching allocator. dispose() frees it at once; the GC finalizer frees it
-// otherwise. read/write/copyFrom move bytes between the host and either kind.
+// otherwise. read/write/copyFrom move bytes between the host and either kind. Each buffer has an
+// id and counts the writes into it (write, copyFrom, an op's output or in-place update), so that
+// kernels may keep work derived from it (View::storage_id, version).
+std::atomic<uint64_t> next_storage_id{1};
+
 class Storage : public Napi::ObjectWrap<Storage> {
  public:
   // the Storage class of an environment (the main thread and each worker thread load the addon
@@ -92,6 +98,9 @@ class Storage : public Napi::ObjectWrap<Storage> {
   size_t bytes() const { return bytes_; }
   int device() const { return device_; }
   bool alive() const { return data_ != nullptr; }
+  uint64_t id() const { return id_; }
+  uint64_t version() const { return version_; }
+  void written() { ++version_; }
 
  private:
   void Free() {
@@ -99,6 +108,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
     const size_t held = held_bytes();
     if (device_ < 0) tf::host::release(data_, bytes_);
     else tf::cuda::release(data_);
+    tf::gemm::forget(id_);
     data_ = nullptr;
     report_growth(Env(), held);
   }
@@ -157,6 +167,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
     double off = info[0].As<Napi::Number>().DoubleValue();
     CheckRange(env, off, static_cast<double>(len), "write");
     Move(env, data_ + static_cast<size_t>(off), device_, src, -1, len, "write");
+    written();
     return env.Undefined();
   }
   // copyFrom(src Storage, srcByteOffset, dstByteOffset, byteLength): between any two storages,
@@ -173,12 +184,15 @@ class Storage : public Napi::ObjectWrap<Storage> {
     CheckRange(env, doff, len, "copyFrom");
     Move(env, data_ + static_cast<size_t>(doff), device_, src->data_ + static_cast<size_t>(so), src->device_, static_cast<size_t>(len),
          "copyFrom");
+    written();
     return env.Undefined();
   }
 
   char* data_ = nullptr;
   size_t bytes_ = 0;
   int device_ = -1;
+  uint64_t id_ = next_storage_id.fetch_add(1);
+  uint64_t version_ = 0;
 };
 
 [[noreturn]] void arg_error(Napi::Env env, const std::string& op, const std::string& what) {
@@ -200,7 +214,7 @@ double int_field(Napi::Env env, const std::string& op, Napi::Value v, const std:
 
 // [storage, dtype, offset, shape[], strides[]] -> View, checked to lie inside the storage and to
 // live where the backend computes (host memory for cpu/ref, the device for cuda)
-View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, bool on_device) {
+View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::string& what, bool on_device, Storage** owner) {
   if (!v.IsArray()) arg_error(env, op, what + " must be [storage, dtype, offset, shape, strides]");
   Napi::Array a = v.As<Napi::Array>();
   if (a.Length() != 5) arg_error(env, op, what + " must have 5 fields");
@@ -233,6 +247,9 @@ View to_view(Napi::Env env, const std::string& op, Napi::Value v, const std::str
     throw Napi::RangeError::New(env, op + ": " + what + " (offset " + std::to_string(static_cast<int64_t>(offset)) + ", shape " +
                                          tf::shape_str(view) + ") reaches past its buffer of " + std::to_string(s->bytes()) + " bytes");
   view.data = s->data() + static_cast<size_t>(offset) * es;
+  view.storage_id = s->id();
+  view.version = s->version();
+  *owner = s;
   return view;
 }
 
@@ -261,14 +278,23 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   if (!info[2].IsArray()) arg_error(env, name, "inputs must be an array");
   Napi::Array ins = info[2].As<Napi::Array>();
   if (ins.Length() > 4096) arg_error(env, name, "too many inputs");
-  for (uint32_t i = 0; i < ins.Length(); ++i) call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i), call.on_device));
+  // the buffers this call writes: its outputs, and the inputs an optimizer step updates in place
+  std::vector<Storage*> written;
+  const bool updates_inputs = call.op == tf::Op::adamw_step || call.op == tf::Op::sgd_step;
+  for (uint32_t i = 0; i < ins.Length(); ++i) {
+    Storage* s = nullptr;
+    call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i), call.on_device, &s));
+    if (updates_inputs) written.push_back(s);
+  }
   bool provided = !info[3].IsNull() && !info[3].IsUndefined();
   if (provided) {
     if (!info[3].IsArray()) arg_error(env, name, "outputs must be an array or null");
     Napi::Array outs = info[3].As<Napi::Array>();
     if (outs.Length() > 8) arg_error(env, name, "too many outputs");
     for (uint32_t i = 0; i < outs.Length(); ++i) {
-      View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i), call.on_device);
+      Storage* s = nullptr;
+      View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i), call.on_device, &s);
+      written.push_back(s);
       if (!strided_output_ok(call.op) && !v.contiguous()) arg_error(env, name, "output " + std::to_string(i) + " must be contiguous");
       call.out.push_back(v);
     }
@@ -312,6 +338,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         result.Set(static_cast<uint32_t>(i), pair);
       }
     }
+    for (Storage* s : written) s->written();  // before the kernel: a failed call may have written too
     tf::run(backend, call);
   } catch (const tf::OpError& e) {
     throw Napi::Error::New(env, e.what());
@@ -349,6 +376,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 #else
   o.Set("openmp", false);
 #endif
+  o.Set("packCacheBytes", static_cast<double>(tf::gemm::pack_cache_bytes()));
   o.Set("cudaBuilt", tf::cuda::built());
   o.Set("cudaDevices", tf::cuda::device_count());
   o.Set("cudaReason", tf::cuda::unavailable_reason());

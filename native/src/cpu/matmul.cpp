@@ -47,6 +47,7 @@ void batched(const View& a, const View& b, const float* bias, const View& o) {
     g.M = M; g.N = N; g.K = K;
     g.A = a.at(ao); g.a_dtype = a.dtype; g.a_sm = a.strides[r - 2]; g.a_sk = a.strides[r - 1];
     g.B = b.at(bo); g.b_dtype = b.dtype; g.b_sk = b.strides[r - 2]; g.b_sn = b.strides[r - 1];
+    g.b_storage = b.storage_id; g.b_version = b.version;
     g.bias = bias;
     g.parallel = parallel;
     if (direct) {
