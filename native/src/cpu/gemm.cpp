@@ -187,6 +187,7 @@ class PackCache {
     e->bytes = bytes;
     e->last_use = ++clock_;
     entries_.emplace(k, e);
+    ++held_[k.storage];
     bytes_ += bytes;
     fill = true;
     return e;
@@ -195,9 +196,9 @@ class PackCache {
     std::lock_guard<std::mutex> lock(mu_);
     e->ready = true;
   }
-  void forget(uint64_t storage) {
+  void forget(uint64_t storage) {  // runs whenever any buffer is freed: usually nothing to drop
     std::lock_guard<std::mutex> lock(mu_);
-    drop_if([&](const PackKey& o) { return o.storage == storage; });
+    if (held_.count(storage)) drop_if([&](const PackKey& o) { return o.storage == storage; });
   }
   size_t bytes() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -210,6 +211,7 @@ class PackCache {
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (f(it->first)) {
         bytes_ -= it->second->bytes;
+        if (--held_[it->first.storage] == 0) held_.erase(it->first.storage);
         it = entries_.erase(it);
       } else {
         ++it;
@@ -218,6 +220,7 @@ class PackCache {
   }
   std::mutex mu_;
   std::unordered_map<PackKey, std::shared_ptr<PackEntry>, PackKeyHash> entries_;
+  std::unordered_map<uint64_t, int> held_;  // entries per buffer
   std::unordered_set<PackKey, PackKeyHash> seen_;
   std::deque<PackKey> seen_order_;
   size_t bytes_ = 0;
