@@ -333,6 +333,20 @@ describe('packed weights kept across calls', () => {
       }
     });
   });
+  it('int8: the packed weights are reused until the weight is written; scales and bias are read on every call', () => {
+    tf.noGrad(() => {
+      tf.manualSeed(4);
+      const x = tf.randn([24, 100]), w = tf.quantizePerChannel(tf.randn([40, 100])), b = tf.randn([40]);
+      const freshQ = () => ({ q: tf.tensor(w.q.data() as Int8Array, { shape: [40, 100], dtype: 'int8' }), scale: tf.tensor(w.scale.data() as Float32Array) });
+      for (let i = 0; i < 3; i++) same(tf.linearInt8(x, w, b), tf.linearInt8(x, freshQ(), b));
+      const q2 = tf.quantizePerChannel(tf.randn([40, 100]));
+      runInto('copy', [q2.q], [w.q]);
+      for (let i = 0; i < 3; i++) same(tf.linearInt8(x, w, b), tf.linearInt8(x, freshQ(), b));
+      runInto('copy', [q2.scale], [w.scale]);
+      runInto('copy', [tf.randn([40])], [b]);
+      for (let i = 0; i < 3; i++) same(tf.linearInt8(x, w, b), tf.linearInt8(x, freshQ(), tf.tensor(b.data() as Float32Array)));
+    });
+  });
   it('of a freed weight go with it', () => {
     tf.noGrad(() => {
       const x = tf.randn([16, 64]);

@@ -18,14 +18,8 @@ struct Args {
   uint64_t b_storage = 0, b_version = 0;  // B's buffer and write count (View::storage_id, version); 0: unknown
 };
 
+// B's packed panels are kept across calls when the same B comes again (native/src/cpu/pack_cache.h).
 void run(const Args& args);
-
-// B's packed panels are kept across calls when the same B (buffer, write count, view) comes again:
-// from its second use on, so training, which writes new weights every step, keeps nothing; a
-// buffer's older versions go when a newer one is kept, all of them when the buffer is freed
-// (forget), and the least recently used go past a size limit.
-void forget(uint64_t storage_id);
-size_t pack_cache_bytes();
 
 // Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR] over packed panels.
 // f32 panels are k-major: Ap[k*MR + i], Bp[k*NR + j]. bf16 panels are k-pair-major:

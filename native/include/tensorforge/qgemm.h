@@ -61,8 +61,11 @@ struct Args {
   const float* w_scale = nullptr;    // [N]
   const float* bias = nullptr;       // [N] or null
   float* C = nullptr; int64_t ldc = 0;
+  uint64_t w_storage = 0, w_version = 0;  // W's buffer and write count (View::storage_id, version); 0: unknown
 };
 
+// W's packed panels and column sums are kept across calls when the same W comes again
+// (native/src/cpu/pack_cache.h).
 void run(const Args& args);
 
 }  // namespace tf::qgemm

@@ -13,7 +13,7 @@
 #include "tensorforge/op.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/cuda.h"
-#include "tensorforge/gemm.h"
+#include "tensorforge/pack_cache.h"
 #include "tensorforge/host_alloc.h"
 
 #ifdef _OPENMP
@@ -108,7 +108,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
     const size_t held = held_bytes();
     if (device_ < 0) tf::host::release(data_, bytes_);
     else tf::cuda::release(data_);
-    tf::gemm::forget(id_);
+    tf::pack_cache::forget(id_);
     data_ = nullptr;
     report_growth(Env(), held);
   }
@@ -376,7 +376,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 #else
   o.Set("openmp", false);
 #endif
-  o.Set("packCacheBytes", static_cast<double>(tf::gemm::pack_cache_bytes()));
+  o.Set("packCacheBytes", static_cast<double>(tf::pack_cache::bytes()));
   o.Set("cudaBuilt", tf::cuda::built());
   o.Set("cudaDevices", tf::cuda::device_count());
   o.Set("cudaReason", tf::cuda::unavailable_reason());

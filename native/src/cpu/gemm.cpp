@@ -5,13 +5,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <type_traits>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
+#include "pack_cache.h"
 #include "tensorforge/gemm.h"
 #include "tensorforge/isa.h"
 #include "tensorforge/parallel.h"
@@ -22,18 +19,6 @@ namespace {
 // KC in elements of k: 256 float32 or 512 bfloat16, the same bytes per packed panel
 constexpr int64_t KC_BYTES = 1024, MC_PANELS = 16, NC = 4096;
 
-struct Aligned {
-  void* p = nullptr;
-  size_t bytes = 0;
-  void reserve(size_t n) {
-    if (n <= bytes) return;
-    std::free(p);
-    bytes = (n + 63) / 64 * 64;
-    p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc();
-  }
-  ~Aligned() { std::free(p); }
-};
 
 template <class T>
 inline T load(const void* base, DType d, int64_t off);
@@ -129,108 +114,6 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
   }
 }
 
-// ---- packed B kept across calls (see gemm.h) ----
-struct PackKey {
-  uint64_t storage, version;
-  const void* B;
-  int64_t K, N, b_sk, b_sn;
-  DType dtype;
-  int variant;  // the blocked<> instantiation: its panel layout
-  bool operator==(const PackKey& o) const {
-    return storage == o.storage && version == o.version && B == o.B && K == o.K && N == o.N && b_sk == o.b_sk && b_sn == o.b_sn &&
-           dtype == o.dtype && variant == o.variant;
-  }
-};
-struct PackKeyHash {
-  size_t operator()(const PackKey& k) const {
-    uint64_t h = k.storage * 0x9E3779B97F4A7C15ull ^ k.version * 0xC2B2AE3D27D4EB4Full ^ reinterpret_cast<uintptr_t>(k.B);
-    h ^= static_cast<uint64_t>(k.K * 31 + k.N) * 0x165667B19E3779F9ull ^ static_cast<uint64_t>(k.b_sk * 17 + k.b_sn) ^ static_cast<uint64_t>(k.variant);
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-};
-struct PackEntry {
-  Aligned data;
-  size_t bytes = 0;
-  bool ready = false;  // filled by the call that made it
-  uint64_t last_use = 0;
-};
-
-class PackCache {
- public:
-  static constexpr size_t kLimit = size_t(256) << 20, kSeen = 1024;
-  // the entry for k: ready to read, or new for this call to fill (fill = true), or null on first sight
-  std::shared_ptr<PackEntry> get(const PackKey& k, size_t bytes, bool& fill) {
-    std::lock_guard<std::mutex> lock(mu_);
-    fill = false;
-    auto it = entries_.find(k);
-    if (it != entries_.end()) {
-      it->second->last_use = ++clock_;
-      return it->second->ready ? it->second : nullptr;  // another call is still filling it
-    }
-    if (!seen_.count(k)) {
-      seen_.insert(k);
-      seen_order_.push_back(k);
-      if (seen_order_.size() > kSeen) {
-        seen_.erase(seen_order_.front());
-        seen_order_.pop_front();
-      }
-      return nullptr;
-    }
-    if (bytes > kLimit / 4) return nullptr;
-    drop_if([&](const PackKey& o) { return o.storage == k.storage; });  // older versions of this buffer
-    while (bytes_ + bytes > kLimit && !entries_.empty()) {
-      auto lru = std::min_element(entries_.begin(), entries_.end(), [](auto& a, auto& b) { return a.second->last_use < b.second->last_use; });
-      drop_if([&](const PackKey& o) { return o == lru->first; });
-    }
-    auto e = std::make_shared<PackEntry>();
-    e->data.reserve(bytes);
-    e->bytes = bytes;
-    e->last_use = ++clock_;
-    entries_.emplace(k, e);
-    ++held_[k.storage];
-    bytes_ += bytes;
-    fill = true;
-    return e;
-  }
-  void mark_ready(const std::shared_ptr<PackEntry>& e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    e->ready = true;
-  }
-  void forget(uint64_t storage) {  // runs whenever any buffer is freed: usually nothing to drop
-    std::lock_guard<std::mutex> lock(mu_);
-    if (held_.count(storage)) drop_if([&](const PackKey& o) { return o.storage == storage; });
-  }
-  size_t bytes() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return bytes_;
-  }
-
- private:
-  template <class F>
-  void drop_if(F f) {  // callers hold mu_; a call still reading an entry keeps it alive (shared_ptr)
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      if (f(it->first)) {
-        bytes_ -= it->second->bytes;
-        if (--held_[it->first.storage] == 0) held_.erase(it->first.storage);
-        it = entries_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  std::mutex mu_;
-  std::unordered_map<PackKey, std::shared_ptr<PackEntry>, PackKeyHash> entries_;
-  std::unordered_map<uint64_t, int> held_;  // entries per buffer
-  std::unordered_set<PackKey, PackKeyHash> seen_;
-  std::deque<PackKey> seen_order_;
-  size_t bytes_ = 0;
-  uint64_t clock_ = 0;
-};
-PackCache& pack_cache() {
-  static PackCache* c = new PackCache();  // never destroyed: GEMMs may run during exit
-  return *c;
-}
-
 void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate) {
   constexpr int MR = kScalarMR, NR = kScalarNR;
   float acc[MR][NR] = {};
@@ -246,8 +129,8 @@ void blocked(const Args& g, Ukr ukr) {
   constexpr int64_t KC = KC_BYTES / (4 / PAIR);
   const int64_t MC = MR * MC_PANELS;
   const int64_t nthreads = g.parallel ? max_threads() : 1;
-  static thread_local Aligned a_buf;
-  static thread_local Aligned b_buf;  // the calling thread's; shared by the team for one call
+  static thread_local cpu::Aligned a_buf;
+  static thread_local cpu::Aligned b_buf;  // the calling thread's; shared by the team for one call
   const int64_t kcp_max = (std::min(KC, g.K) + PAIR - 1) / PAIR * PAIR;
   const int64_t nc_max = std::min(NC, (g.N + NR - 1) / NR * NR);
   b_buf.reserve(sizeof(T) * kcp_max * nc_max);
@@ -258,11 +141,8 @@ void blocked(const Args& g, Ukr ukr) {
     for (int64_t pc = 0; pc < g.K; pc += KC)
       b_elems += static_cast<size_t>((std::min(NC, g.N - jc) + NR - 1) / NR * NR * ((std::min(KC, g.K - pc) + PAIR - 1) / PAIR * PAIR));
   bool fill = false;
-  std::shared_ptr<PackEntry> kept;
-  if (g.b_storage != 0) {
-    const PackKey key{g.b_storage, g.b_version, g.B, g.K, g.N, g.b_sk, g.b_sn, g.b_dtype, MR * 10000 + NR * 10 + PAIR};
-    kept = pack_cache().get(key, sizeof(T) * b_elems, fill);
-  }
+  std::shared_ptr<cpu::PackEntry> kept =
+      cpu::kept_pack({g.b_storage, g.b_version, g.B, g.K, g.N, g.b_sk, g.b_sn, g.b_dtype, MR * 10000 + NR * 10 + PAIR}, sizeof(T) * b_elems, fill);
   size_t b_at = 0;
 
   for (int64_t jc = 0; jc < g.N; jc += NC) {
@@ -325,13 +205,10 @@ void blocked(const Args& g, Ukr ukr) {
       }
     }
   }
-  if (fill) pack_cache().mark_ready(kept);
+  if (fill) cpu::mark_ready(kept);
 }
 
 }  // namespace
-
-void forget(uint64_t storage_id) { pack_cache().forget(storage_id); }
-size_t pack_cache_bytes() { return pack_cache().bytes(); }
 
 void run(const Args& g) {
   if (g.M == 0 || g.N == 0) return;

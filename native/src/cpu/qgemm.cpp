@@ -7,6 +7,7 @@
 #include "tensorforge/isa.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/qgemm.h"
+#include "pack_cache.h"
 
 namespace tf::qgemm {
 namespace {
@@ -36,13 +37,12 @@ void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   }
 }
 
+// One NR-wide panel of W ([K/4][NR][4] int8, zero padded) and its columns' 128 * sum_k w
 template <int NR>
-void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, PanelInfo<NR>& info) {
+void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, int32_t* offset) {
   int64_t cols = std::min<int64_t>(NR, g.N - n0);
   if (cols < NR || g.K % 4 != 0 || g.w_sk != 1) std::memset(dst, 0, static_cast<size_t>(Kp * NR));
   for (int j = 0; j < NR; ++j) {
-    info.w_scale[j] = j < cols ? g.w_scale[n0 + j] : 0.0f;
-    info.bias[j] = j < cols && g.bias ? g.bias[n0 + j] : 0.0f;
     int32_t sum = 0;
     if (j < cols) {
       const int8_t* w = g.W + (n0 + j) * g.w_sn;
@@ -58,7 +58,7 @@ void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, PanelInfo<NR
         }
       }
     }
-    info.offset[j] = 128 * sum;
+    offset[j] = 128 * sum;
   }
 }
 
@@ -73,8 +73,17 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
   const int64_t Kp = (g.K + 3) / 4 * 4, n_panels = (g.N + NR - 1) / NR, m_tiles = (g.M + MR - 1) / MR;
   host::Buffer<uint8_t> a(static_cast<size_t>(g.M * Kp));
   host::FloatBuffer a_scale(static_cast<size_t>(g.M));
-  host::Buffer<int8_t> w(static_cast<size_t>(n_panels * Kp * NR));
   host::Buffer<PanelInfo<NR>> info(static_cast<size_t>(n_panels));
+  // the packed weights and their column sums: kept across calls, or packed for this one
+  const size_t w_bytes = static_cast<size_t>(n_panels * Kp * NR), sum_bytes = static_cast<size_t>(n_panels * NR) * sizeof(int32_t);
+  bool fill = false;
+  std::shared_ptr<cpu::PackEntry> kept =
+      cpu::kept_pack({g.w_storage, g.w_version, g.W, g.N, g.K, g.w_sn, g.w_sk, DType::i8, MR * 10000 + NR * 10}, sum_bytes + w_bytes, fill);
+  static thread_local cpu::Aligned own;
+  if (!kept) own.reserve(sum_bytes + w_bytes);
+  char* packed = static_cast<char*>(kept ? kept->data.p : own.p);
+  int32_t* sums = reinterpret_cast<int32_t*>(packed);
+  int8_t* w = reinterpret_cast<int8_t*>(packed + sum_bytes);
   const bool fixed = g.static_scale > 0.0f;  // static: one scale for every row
   parallel_for(g.M, Kp, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -84,15 +93,27 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
       a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
     }
   });
-  parallel_for(n_panels, Kp * NR, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) pack_panel<NR>(g, p * NR, Kp, w.data() + p * Kp * NR, info.data()[p]);
-  });
+  if (!kept || fill) {
+    parallel_for(n_panels, Kp * NR, [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) pack_panel<NR>(g, p * NR, Kp, w + p * Kp * NR, sums + p * NR);
+    });
+    if (fill) cpu::mark_ready(kept);
+  }
+  for (int64_t p = 0; p < n_panels; ++p) {  // the epilogue's data: sums, and the scales and bias of this call
+    PanelInfo<NR>& in = info.data()[p];
+    for (int j = 0; j < NR; ++j) {
+      const int64_t n = p * NR + j;
+      in.offset[j] = sums[n];
+      in.w_scale[j] = n < g.N ? g.w_scale[n] : 0.0f;
+      in.bias[j] = n < g.N && g.bias ? g.bias[n] : 0.0f;
+    }
+  }
   // items panel-major, so each thread keeps a few weight panels hot while it walks the rows
   parallel_for(n_panels * m_tiles, MR * NR * Kp / 16, [&](int64_t b, int64_t e) {
     for (int64_t item = b; item < e; ++item) {
       int64_t p = item / m_tiles, i0 = (item % m_tiles) * MR;
       Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
-             w.data() + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
+             w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
       ukr(t, info.data()[p]);
     }
   });

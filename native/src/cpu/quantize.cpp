@@ -39,6 +39,8 @@ void k_linear_int8(OpCall& c) {
   g.W = w.ptr<int8_t>();
   g.w_sn = w.strides[0];
   g.w_sk = w.strides[1];
+  g.w_storage = w.storage_id;
+  g.w_version = w.version;
   g.w_scale = scale.p;
   g.bias = bias ? bias->p : nullptr;
   g.C = y.p;
