@@ -77,6 +77,9 @@ describe('tensorforge train', () => {
     expect(run(['train', '--epochs', 'two']).stderr).toMatch(/epochs must be a number/);
     expect(run(['train', '--epochs', '1.5']).stderr).toMatch(/epochs must be an integer/);
     expect(run(['train', '--precision', 'fp8']).stderr).toMatch(/precision must be one of auto, fp32, bf16, fp16/);
+    expect(run(['train', '--ema', '1']).stderr).toMatch(/ema must be below 1, got 1/);
+    expect(run(['train', '--dropout', '1.2']).stderr).toMatch(/dropout must be below 1, got 1.2/);
+    expect(run(['train', '--device', 'tpu']).stderr).toMatch(/device must be one of auto, cpu, cuda/);
     const cfg = join(dir, 'cfg.json');
     writeFileSync(cfg, JSON.stringify({ epochs: 1, learningRate: 3 }));
     expect(run(['train', '--config', cfg]).stderr).toMatch(/unknown option learningRate/);

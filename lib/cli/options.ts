@@ -9,6 +9,8 @@ interface Spec {
   nullable?: boolean;
   integer?: boolean;
   min?: number;
+  /** exclusive upper bound */
+  below?: number;
 }
 
 export const OPTIONS: Record<keyof JobConfig, Spec> = {
@@ -25,7 +27,7 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   nHead: { help: 'attention heads', integer: true, min: 1 },
   dimFeedforward: { help: 'feed-forward width', integer: true, min: 1 },
   layers: { help: 'encoder layers', integer: true, min: 1 },
-  dropout: { help: 'dropout probability', min: 0 },
+  dropout: { help: 'dropout probability', min: 0, below: 1 },
   activation: { help: 'feed-forward activation', choices: ['relu', 'gelu'] },
   normFirst: { help: 'pre-norm layers (false: post-norm)' },
   layer: { help: "'torch' (TransformerEncoderLayer) or 'seed' (the founding document's layer)", choices: ['torch', 'seed'] },
@@ -39,8 +41,8 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   schedule: { help: 'learning-rate decay after warm-up', choices: ['constant', 'linear', 'cosine'] },
   warmupRatio: { help: 'fraction of the steps spent warming up', min: 0 },
   clipNorm: { help: 'clip the global gradient norm to this (null: off)', nullable: true, min: 0 },
-  labelSmoothing: { help: 'cross-entropy label smoothing (0: off)', min: 0 },
-  ema: { help: 'decay of a moving average of the weights, used for validation and kept as the model (null: off)', nullable: true, min: 0 },
+  labelSmoothing: { help: 'cross-entropy label smoothing (0: off)', min: 0, below: 1 },
+  ema: { help: 'decay of a moving average of the weights, used for validation and kept as the model (null: off)', nullable: true, min: 0, below: 1 },
   precision: { help: "'auto' (bf16 where the CPU has AVX512-BF16, else fp32), fp32, bf16 or fp16", choices: ['auto', 'fp32', 'bf16', 'fp16'] },
   device: { help: "'auto' (cuda where a GPU answers, else cpu), cpu or cuda", choices: ['auto', 'cpu', 'cuda'] },
   evalEvery: { help: 'evaluate every N optimizer steps (0: every epoch)', integer: true, min: 0 },
@@ -68,6 +70,7 @@ function checkValue(key: keyof JobConfig, value: unknown, where: string): JobCon
     if (!Number.isFinite(value)) throw new Error(`${where}: ${key} must be finite`);
     if (spec.integer && !Number.isInteger(value)) throw new Error(`${where}: ${key} must be an integer, got ${value}`);
     if (spec.min !== undefined && value < spec.min) throw new Error(`${where}: ${key} must be >= ${spec.min}, got ${value}`);
+    if (spec.below !== undefined && value >= spec.below) throw new Error(`${where}: ${key} must be below ${spec.below}, got ${value}`);
   }
   return value as JobConfig[keyof JobConfig];
 }
