@@ -41,6 +41,9 @@ void pack_panel32_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, 
 // two k rows of a pair interleaved in registers; an odd kc pairs its last row with zeros.
 void pack_panel32_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, int64_t kc, uint16_t* P);
 
+// The same for an 8-row panel of A (rows <= 8), P[k * 8 + r], by 8 x 8 transposes.
+void pack_panel8_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P);
+
 constexpr int kAvx512MR = 8, kAvx512NR = 32;
 constexpr int kAvx2MR = 6, kAvx2NR = 16;
 constexpr int kScalarMR = 4, kScalarNR = 8;

@@ -72,11 +72,13 @@ void pack_direct(const T* X, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows,
 
 template <class T, int R, int PAIR>
 void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
-  if constexpr (R == kAvx512NR) {
-    // rows along k (a linear layer's weight): transposed in registers, 32 bits at a time (R = 32
-    // only on AVX-512): float32 elements, or the bf16 pairs of P's layout
+  // the AVX-512 kernels' panels (32 wide for B, 8 for A; the scalar kernel's 8-wide B panels too,
+  // whence the ISA check) packed with vector code
+  if (R == kAvx512NR || R == kAvx512MR ? active_isa() >= Isa::avx512 : false) {
+    // rows along k (a linear layer's weight, a row-major A): transposed in registers, 32 bits at
+    // a time: float32 elements, or the bf16 pairs of P's layout
     const bool f32 = std::is_same<T, float>::value && d == DType::f32;
-    if constexpr (std::is_same<T, uint16_t>::value) {
+    if constexpr (std::is_same<T, uint16_t>::value && R == kAvx512NR) {
       if (s_r == 1) {  // rows along n (a plain matmul's B): k rows interleaved pairwise
         const int64_t kcp = (kc + 1) / 2 * 2;
         for (int64_t p = 0; p < rows; p += R)
@@ -87,9 +89,9 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
     }
     if (s_k == 1 && s_r != 1 && (f32 || (PAIR == 2 && s_r % 2 == 0 && k0 % 2 == 0 && kc % 2 == 0))) {
       const float* x = reinterpret_cast<const float*>(static_cast<const T*>(X) + (r0 * s_r + k0));
+      const auto panel = R == kAvx512NR ? pack_panel32_f32_avx512 : pack_panel8_f32_avx512;
       for (int64_t p = 0; p < rows; p += R)
-        pack_panel32_f32_avx512(x + p * s_r / PAIR, s_r / PAIR, static_cast<int>(std::min<int64_t>(R, rows - p)), kc / PAIR,
-                                reinterpret_cast<float*>(P + (p / R) * kc * R));
+        panel(x + p * s_r / PAIR, s_r / PAIR, static_cast<int>(std::min<int64_t>(R, rows - p)), kc / PAIR, reinterpret_cast<float*>(P + (p / R) * kc * R));
       return;
     }
   }

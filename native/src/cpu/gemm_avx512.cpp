@@ -79,4 +79,30 @@ void pack_panel32_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, in
   }
 }
 
+void pack_panel8_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P) {
+  const int64_t kv = kc / 8 * 8;
+  for (int64_t k = 0; k < kv; k += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = i < rows ? _mm256_loadu_ps(X + i * s_r + k) : _mm256_setzero_ps();
+    // 8 x 8 transpose: pairs of rows, then quads within 128-bit lanes, then the lanes
+    __m256 t[8], q[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      q[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+      q[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+      q[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+      q[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; ++j) {  // column j from the low lanes, column 4 + j from the high ones
+      _mm256_storeu_ps(P + (k + j) * 8, _mm256_permute2f128_ps(q[j], q[4 + j], 0x20));
+      _mm256_storeu_ps(P + (k + 4 + j) * 8, _mm256_permute2f128_ps(q[j], q[4 + j], 0x31));
+    }
+  }
+  for (int64_t k = kv; k < kc; ++k)
+    for (int i = 0; i < 8; ++i) P[k * 8 + i] = i < rows ? X[i * s_r + k] : 0.0f;
+}
+
 }  // namespace tf::gemm
