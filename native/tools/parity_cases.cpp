@@ -136,6 +136,7 @@ void linear_algebra(std::vector<Case>& cs) {
   cs.push_back({"linear", {in(F, {70, 300}), in(F, {45, 300}), in(F, {45})}});
   cs.push_back({"linear", {in(B, {33, 1030}), in(B, {40, 1030})}});
   cs.push_back({"matmul", {in(B, {20, 1101}), in(B, {1101, 70})}});
+  cs.push_back({"matmul", {tr(B, {37, 45}), in(B, {45, 70})}});  // a transposed bf16 A (a weight gradient's)
   cs.push_back({"quantize_per_channel", {in(F, {17, 37})}});
   cs.push_back({"quantize_per_channel", {tr(B, {9, 16})}});
   cs.push_back({"linear_int8", {in(F, {5, 37}), in(Q, {11, 37}, -127, 128), in(F, {11}, 0.001, 0.02), in(F, {11})}, {0}});

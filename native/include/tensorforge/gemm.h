@@ -43,6 +43,9 @@ void pack_panel32_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, in
 
 // The same for an 8-row panel of A (rows <= 8), P[k * 8 + r], by 8 x 8 transposes.
 void pack_panel8_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, float* P);
+// An 8-wide bf16 pair panel from a matrix whose rows run along m (a transposed A, such as the
+// output gradient in a weight gradient), as pack_panel32_bf16_pairs_avx512 does for 32.
+void pack_panel8_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, int64_t kc, uint16_t* P);
 
 constexpr int kAvx512MR = 8, kAvx512NR = 32;
 constexpr int kAvx2MR = 6, kAvx2NR = 16;

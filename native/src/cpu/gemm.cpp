@@ -78,12 +78,12 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
     // rows along k (a linear layer's weight, a row-major A): transposed in registers, 32 bits at
     // a time: float32 elements, or the bf16 pairs of P's layout
     const bool f32 = std::is_same<T, float>::value && d == DType::f32;
-    if constexpr (std::is_same<T, uint16_t>::value && R == kAvx512NR) {
-      if (s_r == 1) {  // rows along n (a plain matmul's B): k rows interleaved pairwise
+    if constexpr (std::is_same<T, uint16_t>::value) {
+      if (s_r == 1) {  // rows along n (a plain matmul's B) or m (a transposed A): k rows interleaved pairwise
         const int64_t kcp = (kc + 1) / 2 * 2;
+        const auto panel = R == kAvx512NR ? pack_panel32_bf16_pairs_avx512 : pack_panel8_bf16_pairs_avx512;
         for (int64_t p = 0; p < rows; p += R)
-          pack_panel32_bf16_pairs_avx512(static_cast<const T*>(X) + r0 + p + k0 * s_k, s_k, static_cast<int>(std::min<int64_t>(R, rows - p)), kc,
-                                         P + (p / R) * kcp * R);
+          panel(static_cast<const T*>(X) + r0 + p + k0 * s_k, s_k, static_cast<int>(std::min<int64_t>(R, rows - p)), kc, P + (p / R) * kcp * R);
         return;
       }
     }

@@ -105,4 +105,14 @@ void pack_panel8_f32_avx512(const float* X, int64_t s_r, int rows, int64_t kc, f
     for (int i = 0; i < 8; ++i) P[k * 8 + i] = i < rows ? X[i * s_r + k] : 0.0f;
 }
 
+void pack_panel8_bf16_pairs_avx512(const uint16_t* X, int64_t s_k, int rows, int64_t kc, uint16_t* P) {
+  const __mmask8 m = static_cast<__mmask8>(rows >= 8 ? 0xFF : (1u << rows) - 1);
+  for (int64_t q = 0; q < (kc + 1) / 2; ++q) {
+    const __m128i a = _mm_maskz_loadu_epi16(m, X + 2 * q * s_k);
+    const __m128i b = 2 * q + 1 < kc ? _mm_maskz_loadu_epi16(m, X + (2 * q + 1) * s_k) : _mm_setzero_si128();
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(P + q * 16), _mm_unpacklo_epi16(a, b));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(P + q * 16 + 8), _mm_unpackhi_epi16(a, b));
+  }
+}
+
 }  // namespace tf::gemm
