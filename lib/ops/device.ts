@@ -1,9 +1,9 @@
 // Moving tensors between the host and CUDA devices (x.to('cuda'), x.cpu()), differentiable: the
 // gradient goes back to the source's device.
-import { native } from '../native.js';
+import { copyToDevice } from '../tensor/create.js';
 import { deviceIndex, deviceName, type DeviceLike } from '../tensor/device.js';
-import { DTYPE_SIZE, isFloatDType } from '../tensor/dtype.js';
-import { checkTensor, Tensor } from '../tensor/tensor.js';
+import { isFloatDType } from '../tensor/dtype.js';
+import { checkTensor, type Tensor } from '../tensor/tensor.js';
 import { record, runInto } from './dispatch.js';
 import { contiguous } from './shape.js';
 
@@ -13,9 +13,7 @@ export function toDevice(x: Tensor, device: DeviceLike): Tensor {
   const dev = deviceIndex(device, 'to');
   if (dev === x.deviceIndex) return x;
   const src = contiguous(x);
-  const es = DTYPE_SIZE[x.dtype];
-  const out = Tensor.fromStorage(new native.Storage(x.size * es, false, dev), x.dtype, x.shape);
-  out.desc('to')[0].copyFrom(src.desc('to')[0], src.offset * es, 0, x.size * es);
+  const out = copyToDevice(src, dev);
   if (src !== x) src.dispose();
   if (!isFloatDType(x.dtype)) return out;
   const from = deviceName(x.deviceIndex);

@@ -25,6 +25,14 @@ export function empty(shape: readonly number[], dtype: DType = 'float32', device
   return Tensor.fromStorage(new native.Storage(numelOf(s) * DTYPE_SIZE[dtype], true, deviceIndex(device, 'empty')), dtype, s);
 }
 
+/** @internal A copy of contiguous `t` in new memory on device `dev` (-1: the host), without autograd. */
+export function copyToDevice(t: Tensor, dev: number): Tensor {
+  const es = DTYPE_SIZE[t.dtype], bytes = t.size * es;
+  const out = Tensor.fromStorage(new native.Storage(bytes, false, dev), t.dtype, t.shape);
+  out.desc('to')[0].copyFrom(t.desc('to')[0], t.offset * es, 0, bytes);
+  return out;
+}
+
 function finish(t: Tensor, opts: CreateOptions): Tensor {
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
@@ -42,8 +50,7 @@ function fromHost(host: HostArray, hostType: DType, shape: number[], dtype: DTyp
     h.dispose();
   }
   if (dev < 0) return out;
-  const d = Tensor.fromStorage(new native.Storage(out.size * DTYPE_SIZE[dtype], false, dev), dtype, shape);
-  d.desc('tensor')[0].copyFrom(out.desc('tensor')[0], 0, 0, out.size * DTYPE_SIZE[dtype]);
+  const d = copyToDevice(out, dev);
   out.dispose();
   return d;
 }
