@@ -279,12 +279,12 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Array ins = info[2].As<Napi::Array>();
   if (ins.Length() > 4096) arg_error(env, name, "too many inputs");
   // the buffers this call writes: its outputs, and the inputs an optimizer step updates in place
-  std::vector<Storage*> written;
+  std::vector<Storage*> writes;
   const bool updates_inputs = call.op == tf::Op::adamw_step || call.op == tf::Op::sgd_step;
   for (uint32_t i = 0; i < ins.Length(); ++i) {
     Storage* s = nullptr;
     call.in.push_back(to_view(env, name, ins.Get(i), "input " + std::to_string(i), call.on_device, &s));
-    if (updates_inputs) written.push_back(s);
+    if (updates_inputs) writes.push_back(s);
   }
   bool provided = !info[3].IsNull() && !info[3].IsUndefined();
   if (provided) {
@@ -294,7 +294,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < outs.Length(); ++i) {
       Storage* s = nullptr;
       View v = to_view(env, name, outs.Get(i), "output " + std::to_string(i), call.on_device, &s);
-      written.push_back(s);
+      writes.push_back(s);
       if (!strided_output_ok(call.op) && !v.contiguous()) arg_error(env, name, "output " + std::to_string(i) + " must be contiguous");
       call.out.push_back(v);
     }
@@ -338,7 +338,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         result.Set(static_cast<uint32_t>(i), pair);
       }
     }
-    for (Storage* s : written) s->written();  // before the kernel: a failed call may have written too
+    for (Storage* s : writes) s->written();  // before the kernel: a failed call may have written too
     tf::run(backend, call);
   } catch (const tf::OpError& e) {
     throw Napi::Error::New(env, e.what());

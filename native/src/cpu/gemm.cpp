@@ -74,7 +74,7 @@ template <class T, int R, int PAIR>
 void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t rows, int64_t k0, int64_t kc, T* P) {
   // the AVX-512 kernels' panels (32 wide for B, 8 for A; the scalar kernel's 8-wide B panels too,
   // whence the ISA check) packed with vector code
-  if (R == kAvx512NR || R == kAvx512MR ? active_isa() >= Isa::avx512 : false) {
+  if ((R == kAvx512NR || R == kAvx512MR) && active_isa() >= Isa::avx512) {
     // rows along k (a linear layer's weight, a row-major A): transposed in registers, 32 bits at
     // a time: float32 elements, or the bf16 pairs of P's layout
     const bool f32 = std::is_same<T, float>::value && d == DType::f32;
