@@ -73,6 +73,30 @@ describe('modules', () => {
   });
 });
 
+
+  for (const pooling of ['mean', 'max'] as const) {
+    it(`${pooling} pooling: padded positions change neither the logits nor the gradients`, () => {
+      const config = { vocabSize: 10, maxLen: 6, dModel: 16, nHead: 2, dimFeedforward: 32, numLayers: 1, numClasses: 2, dropout: 0, pooling };
+      const model = new tf.EncoderClassifier(config, new tf.Generator(4));
+      const labels = tf.tensor([1], { dtype: 'int32' });
+      const run = (tokens: number[], mask: number[] | null) => {
+        model.zeroGrad();
+        const logits = model.forward(tf.tensor([tokens], { dtype: 'int32' }), mask && tf.tensor([mask], { dtype: 'uint8' }));
+        tf.crossEntropy(logits, labels).backward();
+        return { logits: [...(logits.data() as Float32Array)], grad: [...(model.head.weight.grad!.data() as Float32Array)] };
+      };
+      const plain = run([3, 1, 4], null);
+      for (const pad of [[0, 0], [9, 5]]) {
+        const padded = run([3, 1, 4, ...pad], [0, 0, 0, 1, 1]);
+        padded.logits.forEach((v, i) => expect(v).toBeCloseTo(plain.logits[i]!, 5));
+        padded.grad.forEach((v, i) => expect(v).toBeCloseTo(plain.grad[i]!, 5));
+      }
+      // and the pooling is what its name says: the two differ on the same input
+      const other = new tf.EncoderClassifier({ ...config, pooling: pooling === 'mean' ? 'max' : 'mean' }, new tf.Generator(4));
+      const otherLogits = other.forward(tf.tensor([[3, 1, 4]], { dtype: 'int32' })).data() as Float32Array;
+      expect(Math.abs(otherLogits[0]! - plain.logits[0]!)).toBeGreaterThan(1e-4);
+    });
+  }
 describe('optimizers', () => {
   it('AdamW matches the update rule computed by hand', () => {
     const p0 = [0.5, -1.25, 2], grads = [[0.1, -0.3, 0.02], [-0.2, 0.4, 0.05], [0.3, 0.1, -0.6]];

@@ -12,6 +12,7 @@ const BASE = { vocabSize: 40, maxLen: 16, dModel: 32, nHead: 4, dimFeedforward: 
 const VARIANTS: [string, tf.EncoderClassifierConfig][] = [
   ['pre-norm gelu, mean pooling, learned positions', { ...BASE, normFirst: true, activation: 'gelu' }],
   ['post-norm relu, first-token pooling, sinusoidal positions', { ...BASE, normFirst: false, activation: 'relu', pooling: 'first', positional: 'sinusoidal' }],
+  ['pre-norm relu, max pooling', { ...BASE, normFirst: true, activation: 'relu', pooling: 'max' }],
   ["the founding document's layer", { ...BASE, layer: 'seed' }],
 ];
 

@@ -31,7 +31,7 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   activation: { help: 'feed-forward activation', choices: ['relu', 'gelu'] },
   normFirst: { help: 'pre-norm layers (false: post-norm)' },
   layer: { help: "'torch' (TransformerEncoderLayer) or 'seed' (the founding document's layer)", choices: ['torch', 'seed'] },
-  pooling: { help: 'masked mean or first-token pooling', choices: ['mean', 'first'] },
+  pooling: { help: 'masked mean, masked max or first-token pooling', choices: ['mean', 'first', 'max'] },
   positional: { help: 'learned or sinusoidal position embeddings', choices: ['learned', 'sinusoidal'] },
   batchSize: { help: 'examples per micro-batch', integer: true, min: 1 },
   accumulation: { help: 'micro-batches per optimizer step (gradient accumulation)', integer: true, min: 1 },

@@ -122,6 +122,10 @@ class ClassifierGraph {
     let pooled: string;
     if (c.pooling === 'first') {
       pooled = g.op1('Gather', [h, g.constant([0], 'int64', [])], { axis: 1 });
+    } else if (c.pooling === 'max') {
+      // padded positions pushed to -1e9 (the others unchanged: + -0), so the maximum is over the text
+      const padBias = g.op1('Unsqueeze', [g.op1('Mul', [pad, g.constant([-1e9], 'float32', [])]), g.constant([2], 'int64')]);
+      pooled = g.op1('ReduceMax', [g.op1('Add', [h, padBias])], { axes: [1], keepdims: 0 });
     } else {
       const keep = g.op1('Sub', [g.constant([1], 'float32', []), pad]);
       const sum = g.op1('ReduceSum', [g.op1('Mul', [h, g.op1('Unsqueeze', [keep, g.constant([2], 'int64')])]), g.constant([1], 'int64')], { keepdims: 0 });

@@ -1,11 +1,11 @@
 // An encoder classifier: token + position embeddings -> encoder layers (key padding mask) ->
-// optional final LayerNorm -> masked mean (or first-token) pooling -> Linear head.
+// optional final LayerNorm -> masked mean (or masked max, or first-token) pooling -> Linear head.
 // Parameter names: tok, pos, layers.N.*, norm, head (those of the golden classifier file).
 import { blockScope } from '../autograd/mode.js';
-import { add, eq } from '../ops/elementwise.js';
+import { add, eq, maskedFill } from '../ops/elementwise.js';
 import { maskedMean } from '../ops/nn.js';
-import { mean } from '../ops/reduce.js';
-import { slice, squeeze } from '../ops/shape.js';
+import { max, mean } from '../ops/reduce.js';
+import { slice, squeeze, unsqueeze } from '../ops/shape.js';
 import { arange, tensor } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
@@ -28,7 +28,7 @@ export interface EncoderClassifierConfig {
   layerNormEps?: number;
   /** 'torch': TransformerEncoderLayer; 'seed': the founding document's layer (post-norm, ReLU) */
   layer?: 'torch' | 'seed';
-  pooling?: 'mean' | 'first';
+  pooling?: 'mean' | 'first' | 'max';
   positional?: 'learned' | 'sinusoidal';
   /** a final LayerNorm after the layers; defaults to normFirst */
   finalNorm?: boolean;
@@ -102,6 +102,8 @@ export class EncoderClassifier extends Module {
     const pooled =
       this.config.pooling === 'first'
         ? squeeze(slice(h, 1, 0, 1), 1)
+        : this.config.pooling === 'max'
+          ? max(keyPaddingMask ? maskedFill(h, unsqueeze(keyPaddingMask, 2), -Infinity) : h, 1)
         : keyPaddingMask
           ? maskedMean(h, eq(keyPaddingMask, 0))
           : mean(h, 1);

@@ -39,7 +39,7 @@ export interface JobConfig {
   activation: 'relu' | 'gelu';
   normFirst: boolean;
   layer: 'torch' | 'seed';
-  pooling: 'mean' | 'first';
+  pooling: 'mean' | 'first' | 'max';
   positional: 'learned' | 'sinusoidal';
   batchSize: number;
   accumulation: number;
