@@ -200,6 +200,14 @@ add({
   inputs: (g) => [rn(g, [2, 9, 3, 8]), rn(g, [2, 9, 3, 8]), rn(g, [2, 9, 3, 8])],
   fn: (q, k, v) => tf.scaledDotProductAttention(tf.permute(q!, [0, 2, 1, 3]), tf.permute(k!, [0, 2, 1, 3]), tf.permute(v!, [0, 2, 1, 3])),
 });
+add({
+  name: 'attention on the heads of a packed projection, causal',
+  inputs: (g) => [rn(g, [2, 9, 3 * 2 * 8])],
+  fn: (x) => {
+    const [q, k, v] = tf.split(x!, 16, -1).map((t) => tf.permute(tf.reshape(t, [2, 9, 2, 8]), [0, 2, 1, 3]));
+    return tf.scaledDotProductAttention(q!, k!, v!, { causal: true });
+  },
+});
 add({ name: 'rand_uniform', inputs: () => [], fn: () => tf.rand([37, 3], { generator: new tf.Generator(3), low: -2, high: 5 }), grad: false });
 add({ name: 'rand_normal', inputs: () => [], fn: () => tf.randn([129], { generator: new tf.Generator(4) }), grad: false });
 add({

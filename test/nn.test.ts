@@ -74,6 +74,14 @@ describe('modules', () => {
 });
 
 
+  it('attention writes its output in (B, S, H, Dv) memory order, so merging the heads is a view', () => {
+    const q = tf.randn([2, 3, 5, 4]);
+    const out = tf.scaledDotProductAttention(q, q, q);
+    expect(out.shape).toEqual([2, 3, 5, 4]);
+    expect(out.strides).toEqual([60, 4, 12, 1]);
+    expect(tf.permute(out, [0, 2, 1, 3]).isContiguous()).toBe(true);
+  });
+
   for (const pooling of ['mean', 'max'] as const) {
     it(`${pooling} pooling: padded positions change neither the logits nor the gradients`, () => {
       const config = { vocabSize: 10, maxLen: 6, dModel: 16, nHead: 2, dimFeedforward: 32, numLayers: 1, numClasses: 2, dropout: 0, pooling };

@@ -1,13 +1,14 @@
 // Neural-network functionals on fused kernels: layer_norm, embedding, dropout, cross_entropy,
 // scaled-dot-product attention (flash-style), gather and index_select; each with its backward.
+import { empty } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { checkTensor, shapeStr, Tensor } from '../tensor/tensor.js';
 import { normAxis } from '../tensor/shape.js';
 import { fullPrecision, lowPrecision } from './autocast.js';
-import { record, run, run1 } from './dispatch.js';
+import { record, run, run1, runInto } from './dispatch.js';
 import { div, mul } from './elementwise.js';
 import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { permute, reshape } from './shape.js';
 
 /** LayerNorm over the last dim, with optional float32 weight and bias of that size. */
 export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
@@ -75,7 +76,17 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3] ?? 1);
   const attrs = [scale, opts.causal ? 1 : 0];
   const mask = opts.keyPaddingMask ? [checkTensor(opts.keyPaddingMask, 'attention', 'key padding mask')] : [];
-  const [out, lse] = run('attention', [q, k, v, ...mask], attrs) as [Tensor, Tensor];
+  let out: Tensor, lse: Tensor;
+  if (q.ndim === 4 && v.ndim === 4) {
+    // the output laid out (B, S, H, Dv) in memory, as flash attention writes it, so that merging the
+    // heads afterwards is a view, not a copy
+    const [B, H, S] = q.shape as [number, number, number];
+    out = permute(empty([B, S, H, v.shape[3]!], q.dtype, q.device), [0, 2, 1, 3]);
+    lse = empty([B, H, S], 'float32', q.device);
+    runInto('attention', [q, k, v, ...mask], [out, lse], attrs);
+  } else {
+    [out, lse] = run('attention', [q, k, v, ...mask], attrs) as [Tensor, Tensor];  // the op's own error
+  }
   return record('attention', [q, k, v], out, (g) => run('attention_backward', [q, k, v, out, lse, g, ...mask], attrs));
 }
 

@@ -257,7 +257,8 @@ bool strided_output_ok(tf::Op op) {
   using tf::Op;
   tf::OpKind k = tf::op_kind(op);
   return k != tf::OpKind::other || op == Op::copy || op == Op::fill || op == Op::clamp || op == Op::clamp_backward ||
-         op == Op::where || op == Op::masked_fill || op == Op::rand_uniform || op == Op::rand_normal;
+         op == Op::where || op == Op::masked_fill || op == Op::rand_uniform || op == Op::rand_normal ||
+         op == Op::attention;  // every backend writes its output through strides: (B, S, H, Dv) order
 }
 
 // run(op, backend, inputs, outputs | null, attrs) -> [[storage, shape, dtype id], ...] for new outputs

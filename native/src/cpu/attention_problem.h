@@ -30,6 +30,18 @@ struct Problem {
   }
 };
 
+// One (B, H, S, width) operand as the kernels read or write it: rows of `width` unit-stride floats,
+// batch, head and position through strides, so the heads of a packed (B, S, 3, H, Dh) projection
+// are read where they lie and an output can be written in (B, S, H, Dh) order.
+template <class T>
+struct Rows {
+  T* p;
+  int64_t sb, sh, ss;
+  T* head(int64_t bh, int64_t H) const { return p + (bh / H) * sb + (bh % H) * sh; }
+};
+using InRows = Rows<const float>;
+using OutRows = Rows<float>;
+
 // Keys of a head rounded up to whole tiles: the row length of the forward's transposed K.
 inline int64_t keys_padded(const Problem& p) { return std::max<int64_t>(kBc, (p.Sk + kBc - 1) / kBc * kBc); }
 
@@ -48,16 +60,16 @@ struct Scratch {
 };
 
 namespace attn_base {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
-void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
+void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
 }
 namespace attn_avx2 {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
-void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
+void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
 }
 namespace attn_avx512 {
-void forward(const Problem&, const float*, const float*, const float*, float*, float*, int64_t, Scratch&);
-void backward(const Problem&, const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, Scratch&);
+void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
+void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
 }
 
 }  // namespace tf::cpu
