@@ -62,6 +62,8 @@ void pack_panel(const Args& g, int64_t n0, int64_t Kp, int8_t* dst, int32_t* off
   }
 }
 
+constexpr int64_t kTilesPerBlock = 8;  // row tiles per work item
+
 // the row loops of one ISA
 struct RowOps {
   float (*amax)(const float* x, int64_t K);
@@ -108,13 +110,19 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
       in.bias[j] = n < g.N && g.bias ? g.bias[n] : 0.0f;
     }
   }
-  // items panel-major, so each thread keeps a few weight panels hot while it walks the rows
-  parallel_for(n_panels * m_tiles, MR * NR * Kp / 16, [&](int64_t b, int64_t e) {
+  // items (block of row tiles, panel), row-block-major: a thread keeps its block of A in L1/L2 while
+  // it walks the weight panels (all of W stays in L2 at transformer sizes); panel-major items
+  // streamed the whole of A from L3 once per panel
+  const int64_t m_blocks = (m_tiles + kTilesPerBlock - 1) / kTilesPerBlock;
+  parallel_for(m_blocks * n_panels, kTilesPerBlock * MR * NR * Kp / 16, [&](int64_t b, int64_t e) {
     for (int64_t item = b; item < e; ++item) {
-      int64_t p = item / m_tiles, i0 = (item % m_tiles) * MR;
-      Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
-             w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
-      ukr(t, info.data()[p]);
+      const int64_t mb = item / n_panels, p = item % n_panels;
+      for (int64_t tile = mb * kTilesPerBlock; tile < std::min(m_tiles, (mb + 1) * kTilesPerBlock); ++tile) {
+        const int64_t i0 = tile * MR;
+        Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
+               w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
+        ukr(t, info.data()[p]);
+      }
     }
   });
 }
