@@ -19,6 +19,13 @@ namespace tf::cpu::TF_ATTN_NS {
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float V16 __attribute__((vector_size(64), aligned(4)));
 static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
+// With AVX-512's 32 vector registers, blocks of 8 rows (16 accumulators and their operands) fit:
+// twice the multiply-adds per load of the 4-row blocks that the 16 AVX2 registers hold.
+#ifdef __AVX512F__
+constexpr bool kManyRegisters = true;
+#else
+constexpr bool kManyRegisters = false;
+#endif
 static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
 
 // RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers; q's rows
@@ -46,6 +53,8 @@ static inline void score_rows(const float* q, int64_t ldq, const float* kt, int6
 // apart), zero-padded
 static inline void tile_scores(const float* q, int64_t ldq, int64_t br, const float* kt, int64_t ldk, int64_t D, float* S) {
   int64_t r = 0;
+  if constexpr (kManyRegisters)
+    for (; r + 8 <= br; r += 8) score_rows<8>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
   for (; r + 4 <= br; r += 4) score_rows<4>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
   for (; r < br; ++r) score_rows<1>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
 }
@@ -73,6 +82,8 @@ static inline void accumulate_rows(const float* P, int64_t rs, int64_t is, int64
 template <int NV>
 static inline void accumulate_block(const float* P, int64_t rs, int64_t is, int64_t rows, int64_t inner, const float* x, int64_t ldx, float* acc) {
   int64_t r = 0;
+  if constexpr (kManyRegisters && NV <= 2)
+    for (; r + 8 <= rows; r += 8) accumulate_rows<NV, 8>(P + r * rs, rs, is, inner, x, ldx, acc + r * 16 * NV);
   for (; r + 4 <= rows; r += 4) accumulate_rows<NV, 4>(P + r * rs, rs, is, inner, x, ldx, acc + r * 16 * NV);
   for (; r < rows; ++r) accumulate_rows<NV, 1>(P + r * rs, rs, is, inner, x, ldx, acc + r * 16 * NV);
 }

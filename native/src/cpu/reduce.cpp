@@ -32,8 +32,15 @@ const float* group_values(const View& x, int64_t base, const View& red, std::vec
   g.data = static_cast<char*>(x.at(base));
   Coalesced<1> co = coalesce<1>({&g});
   if (x.dtype == DType::f32 && co.rank == 1 && (co.strides[0][0] == 1 || n <= 1)) return g.ptr<float>();
+  // run by run (a permuted view: rows of its last dims), not element by element through offset_of
   buf.resize(static_cast<size_t>(n));
-  for (int64_t r = 0; r < n; ++r) buf[r] = static_cast<float>(g.get(g.offset_of(r)));
+  const int64_t stride = co.strides[0][co.rank - 1];
+  int64_t flat = 0;
+  for_each_run(co, 0, outer_count(co), [&](const int64_t* off, int64_t len, const int64_t*) {
+    if (stride == 1) load_floats(g.at(off[0]), g.dtype, len, buf.data() + flat);
+    else for (int64_t i = 0; i < len; ++i) buf[flat + i] = static_cast<float>(g.get(off[0] + i * stride));
+    flat += len;
+  });
   return buf.data();
 }
 
