@@ -3,6 +3,7 @@
 // double; the tests bound the difference).
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include "loops.h"
 #include "vector_math.h"
 
@@ -82,6 +83,9 @@ void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, i
 void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep) {
   constexpr int L = 16;  // blocks side by side: the rounds' 32x32->64 products vectorise across them
   const uint32_t key0 = static_cast<uint32_t>(seed), key1 = static_cast<uint32_t>(seed >> 32);
+  // (w >> 8) * 2^-24 >= p, the rule of every backend, in integers: w >> 8 >= ceil(p * 2^24) (exact:
+  // the float scaling is by a power of two)
+  const uint32_t threshold = static_cast<uint32_t>(std::ceil(static_cast<double>(p) * 16777216.0));
   for (int64_t b0 = 0; b0 < blocks; b0 += L) {
     const int n = static_cast<int>(blocks - b0 < L ? blocks - b0 : L);
     uint32_t c0[L], c1[L], c2[L], c3[L];
@@ -107,10 +111,14 @@ void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, 
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
-    for (int j = 0; j < n; ++j) {
-      const uint32_t w[4] = {c0[j], c1[j], c2[j], c3[j]};
-      for (int u = 0; u < 4; ++u) keep[(b0 + j) * 4 + u] = static_cast<float>(w[u] >> 8) * (1.0f / 16777216.0f) >= p;
-    }
+    // block j's four keep bytes as one little-endian word, word by word: a loop that vectorises
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "keep bytes are packed little-endian");
+    uint32_t packed[L];
+#pragma omp simd
+    for (int j = 0; j < L; ++j)
+      packed[j] = static_cast<uint32_t>((c0[j] >> 8) >= threshold) | static_cast<uint32_t>((c1[j] >> 8) >= threshold) << 8 |
+                  static_cast<uint32_t>((c2[j] >> 8) >= threshold) << 16 | static_cast<uint32_t>((c3[j] >> 8) >= threshold) << 24;
+    std::memcpy(keep + b0 * 4, packed, static_cast<size_t>(n) * 4);
   }
 }
 
