@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 #include "loops.h"
 #include "vector_math.h"
 
@@ -80,8 +83,64 @@ void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, i
   for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * scale : 0.0f;
 }
 
+// Philox4x32-10's rounds on 16 blocks side by side (lane j: block j), counters in c0..c3 in place.
+#ifdef __AVX512F__
+// GCC 12 reports the shift and multiply intrinsics' undefined pass-through operand as maybe
+// uninitialised (GCC bug 105593, fixed in 13)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// the low and high words of the 32x32->64 products a * m lane by lane: VPMULUDQ on the even lanes,
+// and on the odd lanes shifted down (what the compiler made of the plain loop used VPMULLQ on
+// zero-extended halves, with shuffles around it)
+static inline void mul_lo_hi(__m512i a, __m512i m, __m512i& lo, __m512i& hi) {
+  const __m512i even = _mm512_mul_epu32(a, m), odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+static inline void philox_rounds(uint32_t (&c0)[16], uint32_t (&c1)[16], uint32_t (&c2)[16], uint32_t (&c3)[16], uint32_t key0, uint32_t key1) {
+  __m512i x0 = _mm512_loadu_si512(c0), x1 = _mm512_loadu_si512(c1), x2 = _mm512_loadu_si512(c2), x3 = _mm512_loadu_si512(c3);
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u)), m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  uint32_t k0 = key0, k1 = key1;
+  for (int r = 0; r < 10; ++r) {
+    __m512i lo0, hi0, lo1, hi1;
+    mul_lo_hi(x0, m0, lo0, hi0);
+    mul_lo_hi(x2, m1, lo1, hi1);
+    x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(static_cast<int>(k0)));
+    x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(static_cast<int>(k1)));
+    x1 = lo1;
+    x3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  _mm512_storeu_si512(c0, x0);
+  _mm512_storeu_si512(c1, x1);
+  _mm512_storeu_si512(c2, x2);
+  _mm512_storeu_si512(c3, x3);
+}
+#pragma GCC diagnostic pop
+#else
+static inline void philox_rounds(uint32_t (&c0)[16], uint32_t (&c1)[16], uint32_t (&c2)[16], uint32_t (&c3)[16], uint32_t key0, uint32_t key1) {
+  uint32_t k0 = key0, k1 = key1;
+  for (int r = 0; r < 10; ++r) {
+#pragma omp simd
+    for (int j = 0; j < 16; ++j) {
+      const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0[j];
+      const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2[j];
+      const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[j] ^ k0;
+      const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[j] ^ k1;
+      c1[j] = static_cast<uint32_t>(p1);
+      c3[j] = static_cast<uint32_t>(p0);
+      c0[j] = n0;
+      c2[j] = n2;
+    }
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+}
+#endif
+
 void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep) {
-  constexpr int L = 16;  // blocks side by side: the rounds' 32x32->64 products vectorise across them
+  constexpr int L = 16;  // blocks side by side, one per vector lane
   const uint32_t key0 = static_cast<uint32_t>(seed), key1 = static_cast<uint32_t>(seed >> 32);
   // (w >> 8) * 2^-24 >= p, the rule of every backend, in integers: w >> 8 >= ceil(p * 2^24) (exact:
   // the float scaling is by a power of two)
@@ -95,22 +154,7 @@ void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, 
       c1[j] = static_cast<uint32_t>(ctr >> 32);
       c2[j] = c3[j] = 0;
     }
-    uint32_t k0 = key0, k1 = key1;
-    for (int r = 0; r < 10; ++r) {
-#pragma omp simd
-      for (int j = 0; j < L; ++j) {
-        const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0[j];
-        const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2[j];
-        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[j] ^ k0;
-        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[j] ^ k1;
-        c1[j] = static_cast<uint32_t>(p1);
-        c3[j] = static_cast<uint32_t>(p0);
-        c0[j] = n0;
-        c2[j] = n2;
-      }
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
+    philox_rounds(c0, c1, c2, c3, key0, key1);
     // block j's four keep bytes as one little-endian word, word by word: a loop that vectorises
     static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "keep bytes are packed little-endian");
     uint32_t packed[L];
