@@ -78,6 +78,16 @@ describe('dtypes and casts', () => {
     const halfway = 1 + 2 ** -8, above = 1 + 2 ** -8 + 2 ** -20, odd = 1 + 3 * 2 ** -8;
     expect(tf.tensor([halfway, above, odd, -halfway]).to('bfloat16').to('float32').toArray()).toEqual([1, 1 + 2 ** -7, 1 + 4 * 2 ** -8, -1]);
   });
+  it('float32 -> bfloat16 keeps NaN, infinities and subnormals; the largest float32 rounds to inf', () => {
+    // 70 values: the vector loop and its tail
+    const x = Array.from({ length: 7 }, () => [NaN, Infinity, -Infinity, 2 ** -130, -(2 ** -133), 3.4028234663852886e38, -0, 1 + 2 ** -8, 2.5, -1e-3]).flat();
+    const y = tf.tensor(x).to('bfloat16').to('float32').toArray() as number[];
+    for (let i = 0; i < x.length; i += 10) {
+      expect(Number.isNaN(y[i])).toBe(true);
+      expect(y.slice(i + 1, i + 9)).toEqual([Infinity, -Infinity, 2 ** -130, -(2 ** -133), Infinity, -0, 1, 2.5]);
+      expect(y[i + 9]).toBeCloseTo(-1e-3, 5);
+    }
+  });
   it('float32 -> float16 rounds to nearest even, overflows to inf, keeps subnormals', () => {
     const x = [1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65520, 2 ** -24, 2 ** -25, 3 * 2 ** -25, NaN];
     const y = tf.tensor(x).to('float16').to('float32').toArray() as number[];

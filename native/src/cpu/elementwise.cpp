@@ -1,6 +1,7 @@
 // CPU elementwise kernels: dims coalesced, OpenMP over runs (or over chunks of one long run), a
 // typed float32 fast path, everything else through per-dtype loads in float (double for integers).
 // Ops with a vectorised loop for the active ISA (loops.h) use it on unit-stride runs.
+#include <algorithm>
 #include <type_traits>
 #include "loops.h"
 #include "tensorforge/convert.h"
@@ -163,7 +164,34 @@ VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? loops().gelu_backw
 #undef TF_COMPARE
 #undef TF_OP
 
+// A cast between float dtypes over unit-stride runs: converted straight from source to destination
+// when either side is float32 (bfloat16 in the active ISA's vector loop), else through float32.
+bool convert_runs(OpCall& c) {
+  const View &x = c.in[0], &o = c.out[0];
+  if (!is_float(x.dtype) || !is_float(o.dtype) || x.rank != o.rank) return false;
+  for (int d = 0; d < x.rank; ++d)
+    if (x.shape[d] != o.shape[d]) return false;  // a broadcast source goes through map
+  const Coalesced<2> runs = coalesce<2>({&o, &x});
+  if (runs.strides[0][runs.rank - 1] != 1 || runs.strides[1][runs.rank - 1] != 1) return false;
+  const Loops l = loops();
+  for_runs_parallel<2>({&o, &x}, [&](const int64_t* off, int64_t n, const int64_t*) {
+    if (x.dtype == DType::f32 && o.dtype == DType::bf16) return l.to_bf16(x.ptr<float>() + off[1], o.ptr<uint16_t>() + off[0], n);
+    if (x.dtype == DType::bf16 && o.dtype == DType::f32) return l.from_bf16(x.ptr<uint16_t>() + off[1], o.ptr<float>() + off[0], n);
+    if (x.dtype == DType::f32) return store_floats(x.ptr<float>() + off[1], n, o.at(off[0]), o.dtype);
+    if (o.dtype == DType::f32) return load_floats(x.at(off[1]), x.dtype, n, o.ptr<float>() + off[0]);
+    constexpr int64_t kChunk = 512;
+    float buf[kChunk];
+    for (int64_t i = 0; i < n; i += kChunk) {
+      const int64_t m = std::min(kChunk, n - i);
+      load_floats(x.at(off[1] + i), x.dtype, m, buf);
+      store_floats(buf, m, o.at(off[0] + i), o.dtype);
+    }
+  });
+  return true;
+}
+
 void k_copy(OpCall& c) {
+  if (convert_runs(c)) return;
   // integer <-> integer and anything -> double-precision path keeps int32 exact
   if (is_float(c.in[0].dtype) && is_float(c.out[0].dtype)) map<float, 1>(c, [](float x) { return x; });
   else map<double, 1>(c, [](double x) { return x; });

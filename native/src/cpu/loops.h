@@ -1,6 +1,6 @@
 // Loops over contiguous float32 runs compiled once per ISA (loops_kernel.h in loops_base.cpp,
 // loops_avx2.cpp, loops_avx512.cpp), and the set the active ISA uses: activations, row-wise softmax
-// and LayerNorm, the AdamW update. The kernels call them on contiguous float32 data and keep their
+// and LayerNorm, the AdamW update, dropout, bfloat16 casts. The kernels call them on contiguous float32 data and keep their
 // plain paths for everything else.
 // The Philox loop computes the same words as philox.h, sixteen blocks side by side.
 #pragma once
@@ -21,6 +21,8 @@ struct AdamWFactors {
   void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);          \
   void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);      \
   void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);           \
+  void to_bf16(const float* x, uint16_t* y, int64_t n);                                                \
+  void from_bf16(const uint16_t* x, float* y, int64_t n);                                              \
   }
 TF_LOOPS_DECLARE(loops_base)
 TF_LOOPS_DECLARE(loops_avx2)
@@ -39,6 +41,9 @@ struct Loops {
   void (*dropout_keep)(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);
   // y = keep ? x * scale : 0 (dropout forward and backward)
   void (*dropout_apply)(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);
+  // float32 <-> bfloat16 bits, rounding as f32_to_bf16 (nearest even, NaN stays NaN)
+  void (*to_bf16)(const float* x, uint16_t* y, int64_t n);
+  void (*from_bf16)(const uint16_t* x, float* y, int64_t n);
 };
 Loops loops();  // for the active ISA
 
