@@ -79,8 +79,10 @@ void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWF
 }
 
 void to_bf16(const float* x, uint16_t* y, int64_t n) {
+  // dtype.h's f32_to_bf16, written out: the per-ISA files include no header with non-static inline
+  // functions, whose copy built with this ISA's instructions the linker could keep for every caller
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {  // f32_to_bf16 without its early return, so the loop vectorises
+  for (int64_t i = 0; i < n; ++i) {
     uint32_t u;
     std::memcpy(&u, x + i, 4);
     const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
