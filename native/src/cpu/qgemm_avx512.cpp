@@ -38,7 +38,7 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   const __m512i off0 = _mm512_loadu_si512(p.offset), off1 = _mm512_loadu_si512(p.offset + 16);
   const __m512 ws0 = _mm512_loadu_ps(p.w_scale), ws1 = _mm512_loadu_ps(p.w_scale + 16);
   const __m512 bias0 = _mm512_loadu_ps(p.bias), bias1 = _mm512_loadu_ps(p.bias + 16);
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < MR; ++i) {  // a constant trip count, left early: c0/c1 stay indexed by constants
     if (i >= t.rows) break;
     const __m512 sa = _mm512_set1_ps(t.a_scale[i]);
     float* out = t.C + i * t.ldc;
