@@ -8,6 +8,7 @@
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/reduce_plan.h"
+#include "tensorforge/staging.h"
 
 namespace tf::cpu {
 namespace {
@@ -32,15 +33,8 @@ const float* group_values(const View& x, int64_t base, const View& red, std::vec
   g.data = static_cast<char*>(x.at(base));
   Coalesced<1> co = coalesce<1>({&g});
   if (x.dtype == DType::f32 && co.rank == 1 && (co.strides[0][0] == 1 || n <= 1)) return g.ptr<float>();
-  // run by run (a permuted view: rows of its last dims), not element by element through offset_of
   buf.resize(static_cast<size_t>(n));
-  const int64_t stride = co.strides[0][co.rank - 1];
-  int64_t flat = 0;
-  for_each_run(co, 0, outer_count(co), [&](const int64_t* off, int64_t len, const int64_t*) {
-    if (stride == 1) load_floats(g.at(off[0]), g.dtype, len, buf.data() + flat);
-    else for (int64_t i = 0; i < len; ++i) buf[flat + i] = static_cast<float>(g.get(off[0] + i * stride));
-    flat += len;
-  });
+  gather_floats(g, buf.data());  // run by run (a permuted view: rows of its last dims)
   return buf.data();
 }
 
