@@ -71,9 +71,6 @@ describe('modules', () => {
     }
     expect(losses[29]!).toBeLessThan(losses[0]! * 0.2);
   });
-});
-
-
   it('attention writes its output in (B, S, H, Dv) memory order, so merging the heads is a view', () => {
     const q = tf.randn([2, 3, 5, 4]);
     const out = tf.scaledDotProductAttention(q, q, q);
@@ -81,7 +78,6 @@ describe('modules', () => {
     expect(out.strides).toEqual([60, 4, 12, 1]);
     expect(tf.permute(out, [0, 2, 1, 3]).isContiguous()).toBe(true);
   });
-
   for (const pooling of ['mean', 'max'] as const) {
     it(`${pooling} pooling: padded positions change neither the logits nor the gradients`, () => {
       const config = { vocabSize: 10, maxLen: 6, dModel: 16, nHead: 2, dimFeedforward: 32, numLayers: 1, numClasses: 2, dropout: 0, pooling };
@@ -105,6 +101,8 @@ describe('modules', () => {
       expect(Math.abs(otherLogits[0]! - plain.logits[0]!)).toBeGreaterThan(1e-4);
     });
   }
+});
+
 describe('optimizers', () => {
   it('AdamW matches the update rule computed by hand', () => {
     const p0 = [0.5, -1.25, 2], grads = [[0.1, -0.3, 0.02], [-0.2, 0.4, 0.05], [0.3, 0.1, -0.6]];
