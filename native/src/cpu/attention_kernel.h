@@ -2,8 +2,8 @@
 // (attention_avx512.cpp, attention_avx2.cpp, attention.cpp for baseline x86-64): the includer
 // defines TF_ATTN_NS. Forward: per (batch, head), K transposed once, then per block of kBr queries
 // the K/V tiles of kBc keys with an online softmax, never more than a kBr x kBc score tile; saves
-// lse = m + log(l). Backward: per
-// (batch, head), per key tile, recompute P = exp(S - lse) and accumulate dQ, dK, dV.
+// lse = m + log(l). Backward: per (batch, head), per key tile, recompute P = exp(S - lse) and
+// accumulate dQ, dK, dV.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +19,8 @@ namespace tf::cpu::TF_ATTN_NS {
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float V16 __attribute__((vector_size(64), aligned(4)));
 static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
+static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
+
 // With AVX-512's 32 vector registers, blocks of 8 rows (16 accumulators and their operands) fit:
 // twice the multiply-adds per load of the 4-row blocks that the 16 AVX2 registers hold.
 #ifdef __AVX512F__
@@ -26,7 +28,6 @@ constexpr bool kManyRegisters = true;
 #else
 constexpr bool kManyRegisters = false;
 #endif
-static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
 
 // RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers; q's rows
 // are ldq apart, kt's rows (one per d) ldk apart

@@ -3,7 +3,6 @@
 // mc-row blocks of A and runs the micro-kernel of the active ISA over MR x NR tiles. Partial
 // tiles at the edges go through a small buffer so the micro-kernel always sees a full tile.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <type_traits>
@@ -18,7 +17,6 @@ namespace {
 
 // KC in elements of k: 256 float32 or 512 bfloat16, the same bytes per packed panel
 constexpr int64_t KC_BYTES = 1024, MC_PANELS = 16, NC = 4096;
-
 
 template <class T>
 inline T load(const void* base, DType d, int64_t off);
