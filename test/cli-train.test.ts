@@ -42,6 +42,19 @@ describe('tensorforge train', () => {
     const a = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), b = JSON.parse(readFileSync(join(again, 'summary.json'), 'utf8'));
     expect(b.test).toEqual(a.test);
   });
+  it('--pretrain-epochs runs masked-LM pretraining on the training texts first', () => {
+    const pre = join(dir, 'run-pretrained');
+    const r = run(['train', ...SMALL, '--pretrain-epochs', '2', '--out', pre]);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/pretraining: \d+ windows of up to 32 tokens, 2 epochs/);
+    const lines = readFileSync(join(pre, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const losses = lines.filter((l) => l.type === 'pretrain').map((l) => l.loss as number);
+    expect(losses).toHaveLength(2);
+    // from about ln(vocabulary) down
+    expect(losses[0]).toBeLessThan(Math.log(500) + 1);
+    expect(losses[1]).toBeLessThan(losses[0]!);
+    expect(readFileSync(join(pre, 'model.safetensors'))).not.toEqual(readFileSync(join(out, 'model.safetensors')));
+  });
   it('TENSORFORGE_PROFILE=1 prints time per op kind and per layer, forward and backward', () => {
     const r = spawnSync(process.execPath, [cli, 'train', ...SMALL, '--out', join(dir, 'run-profiled')], { encoding: 'utf8', cwd: dir, env: { ...process.env, TENSORFORGE_PROFILE: '1' } });
     expect(r.status, r.stderr).toBe(0);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupe, loadSpamAssassin, loadUserData, stratifiedSplit, type Example } from '../lib/data/corpus.js';
 import { parseEmail } from '../lib/data/email.js';
-import { DataLoader } from '../lib/data/loader.js';
+import { DataLoader, windowIds } from '../lib/data/loader.js';
 import { normalizeText } from '../lib/data/normalize.js';
 import { SubwordTokenizer } from '../lib/data/tokenizer.js';
 
@@ -111,6 +111,8 @@ describe('tokenizer', () => {
     // same texts, same vocabulary (the WordPiece trainer of `tokenizers` is not deterministic)
     expect((await SubwordTokenizer.train(texts, 120)).fingerprint).toBe(tok.fingerprint);
     expect(tok.padId).toBe(0);
+    expect(tok.maskId).toBe(3);
+    expect(tok.firstRegularId).toBe(4);
     const [ids] = await tok.encode(['free money offer click here'], 64);
     expect(ids![0]).toBe(2); // [CLS]
     expect(ids!.length).toBeGreaterThan(3);
@@ -152,5 +154,9 @@ describe('DataLoader', () => {
     const spread = (b: number[]) => Math.max(...b.map((i) => many[i]!.length)) - Math.min(...b.map((i) => many[i]!.length));
     expect(Math.max(...e0.map(spread))).toBeLessThan(15);
     expect(() => new DataLoader([[]], [0], { batchSize: 1 })).toThrow(/no tokens/);
+  });
+  it('windowIds cuts long token lists into windows that each open with [CLS]', () => {
+    expect(windowIds([2, 5, 6, 7, 8, 9], 3)).toEqual([[2, 5, 6], [2, 7, 8], [2, 9]]);
+    expect(windowIds([2, 5, 6], 3)).toEqual([[2, 5, 6]]);
   });
 });

@@ -247,3 +247,48 @@ describe('schedules, clipping, metrics', () => {
     expect(m.perClass[1]).toMatchObject({ precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
   });
 });
+
+describe('masked-LM pretraining', () => {
+  it("maskTokens chooses 15% of the regular tokens, never padding or specials; 80% [MASK], 10% random, 10% kept", () => {
+    const n = 40000, V = 500, o = { maskId: 3, vocabSize: V, firstRegular: 4 };
+    const tokens = Int32Array.from({ length: n }, (_, i) => (i % 100 === 0 ? 2 : 4 + ((i * 7919) % (V - 4))));
+    const padding = Uint8Array.from({ length: n }, (_, i) => (i % 100 >= 90 ? 1 : 0));
+    const m = tf.maskTokens(tokens, padding, o, new tf.Generator(11));
+    const eligible = tokens.filter((t, i) => t >= 4 && !padding[i]).length;
+    expect(m.positions.length / eligible).toBeGreaterThan(0.14);
+    expect(m.positions.length / eligible).toBeLessThan(0.16);
+    let masked = 0, kept = 0;
+    m.positions.forEach((p, j) => {
+      expect(padding[p]).toBe(0);
+      expect(tokens[p]).toBeGreaterThanOrEqual(4);
+      expect(m.targets[j]).toBe(tokens[p]);
+      const x = m.input[p]!;
+      expect(x === 3 || (x >= 4 && x < V)).toBe(true);
+      if (x === 3) masked++;
+      else if (x === tokens[p]) kept++;
+    });
+    expect(masked / m.positions.length).toBeCloseTo(0.8, 1);
+    expect(kept / m.positions.length).toBeGreaterThan(0.08);
+    expect(kept / m.positions.length).toBeLessThan(0.13);
+    // untouched elsewhere, and the same generator state gives the same masking
+    const chosen = new Set(m.positions);
+    expect(tokens.every((t, i) => chosen.has(i) || m.input[i] === t)).toBe(true);
+    expect([...tf.maskTokens(tokens, padding, o, new tf.Generator(11)).positions]).toEqual([...m.positions]);
+  });
+  it('pretrainMaskedLM learns a predictable corpus and leaves the classifier head alone', () => {
+    tf.manualSeed(3);
+    const V = 24;
+    const model = new tf.EncoderClassifier({ vocabSize: V, maxLen: 16, dModel: 32, nHead: 2, dimFeedforward: 64, numLayers: 1, numClasses: 2, dropout: 0 });
+    // each window counts up from a random start: every token is predictable from its neighbours
+    const windows = Array.from({ length: 96 }, (_, i) => [2, ...Array.from({ length: 12 }, (_, j) => 4 + ((i * 5 + j) % (V - 4)))]);
+    const head = model.head.weight.toArray(), tok = model.tok.weight.toArray();
+    const r = tf.pretrainMaskedLM(model, windows, { epochs: 25, batchSize: 16, lr: 5e-3, maskId: 3, firstRegular: 4 });
+    expect(r.losses).toHaveLength(25);
+    expect(r.steps).toBe(25 * 6);
+    expect(r.losses[0]).toBeGreaterThan(2.5);
+    expect(r.losses[24]).toBeLessThan(0.4 * r.losses[0]!);
+    expect(model.head.weight.toArray()).toEqual(head);
+    expect(model.tok.weight.toArray()).not.toEqual(tok);
+    expect(() => tf.pretrainMaskedLM(model, windows, { epochs: 1, batchSize: 16, lr: 1e-3, maskId: V, firstRegular: 4 })).toThrow(/maskId/);
+  });
+});

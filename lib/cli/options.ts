@@ -27,6 +27,8 @@ export const OPTIONS: Record<keyof JobConfig, Spec> = {
   nHead: { help: 'attention heads', integer: true, min: 1 },
   dimFeedforward: { help: 'feed-forward width', integer: true, min: 1 },
   layers: { help: 'encoder layers', integer: true, min: 1 },
+  pretrainEpochs: { help: 'epochs of masked-LM pretraining on the training texts before fine-tuning (0: none)', integer: true, min: 0 },
+  pretrainLr: { help: 'peak learning rate of the pretraining', min: 0 },
   dropout: { help: 'dropout probability', min: 0, below: 1 },
   activation: { help: 'feed-forward activation', choices: ['relu', 'gelu'] },
   normFirst: { help: 'pre-norm layers (false: post-norm)' },

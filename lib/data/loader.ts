@@ -28,6 +28,14 @@ export interface LoaderOptions {
   padId?: number;
 }
 
+/** Token ids as windows of at most `len`, each opening with the first id ([CLS]); short ones as they are. */
+export function windowIds(ids: readonly number[], len: number): readonly number[][] {
+  if (ids.length <= len) return [ids as number[]];
+  const rows: number[][] = [];
+  for (let i = 1; i < ids.length; i += len - 1) rows.push([ids[0]!, ...ids.slice(i, i + len - 1)]);
+  return rows;
+}
+
 export class DataLoader {
   readonly batchSize: number;
   constructor(readonly ids: readonly number[][], readonly labels: readonly number[], readonly opts: LoaderOptions) {

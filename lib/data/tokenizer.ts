@@ -7,7 +7,7 @@
 // WordPiece's greedy longest match, words over 100 characters (encoded junk) become one [UNK].
 // The package trains from files and with its default vocabulary size, so tensorforge writes the
 // texts to a temporary file, trains, and keeps the alphabet and the first merges (learned most
-// frequent first) up to `vocabSize`, after [PAD]=0, [UNK]=1, [CLS]=2.
+// frequent first) up to `vocabSize`, after [PAD]=0, [UNK]=1, [CLS]=2, [MASK]=3 (masked-LM pretraining).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import {
   BPE, bertNormalizer, bertPreTokenizer, metaspacePreTokenizer, punctuationPreTokenizer, sequencePreTokenizer, Tokenizer, WordPiece,
 } from 'tokenizers';
 
-export const SPECIAL = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]' } as const;
+export const SPECIAL = { pad: '[PAD]', unk: '[UNK]', cls: '[CLS]', mask: '[MASK]' } as const;
 export type Truncation = 'head' | 'head+tail';
 
 /** Characters of a text looked at, at most: enough for any max length, bounded for speed. */
@@ -57,7 +57,7 @@ export class SubwordTokenizer {
     try {
       const file = join(dir, 'train.txt');
       writeFileSync(file, texts.map((t) => t.slice(0, MAX_CHARS).replace(/\s+/g, ' ')).join('\n'));
-      const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls];
+      const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls, SPECIAL.mask];
       const words = [...specials, ...learnPieces(file, vocabSize - specials.length)];
       const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
       const tok = new Tokenizer(WordPiece.init(vocab, { unkToken: SPECIAL.unk, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
@@ -94,6 +94,16 @@ export class SubwordTokenizer {
   }
   get padId(): number {
     return this.tok.tokenToId(SPECIAL.pad) ?? 0;
+  }
+  /** The id of [MASK]; tokenizers trained before it existed have none. */
+  get maskId(): number {
+    const id = this.tok.tokenToId(SPECIAL.mask);
+    if (id === undefined || id === null) throw new Error('tokenizer: this vocabulary has no [MASK] token (trained by an older version); train a new one');
+    return id;
+  }
+  /** Ids below this are the special tokens. */
+  get firstRegularId(): number {
+    return Object.keys(SPECIAL).length;
   }
   /** A hash of the vocabulary, stored with a model so a mismatched tokenizer is caught. */
   get fingerprint(): string {

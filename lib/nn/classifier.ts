@@ -92,13 +92,7 @@ export class EncoderClassifier extends Module {
 
   /** tokens int32 (B, S); keyPaddingMask uint8 (B, S), 1 = padding. Returns logits (B, classes). */
   forward(tokens: Tensor, keyPaddingMask?: Tensor | null): Tensor {
-    if (tokens.ndim !== 2) throw new RangeError(`EncoderClassifier: tokens must be (batch, seq), got ${shapeStr(tokens.shape)}`);
-    const S = tokens.shape[1]!;
-    if (S > this.config.maxLen) throw new RangeError(`EncoderClassifier: sequence length ${S} is above maxLen ${this.config.maxLen}`);
-    const positions = this.pos ? this.pos.forward(arange(S, undefined, 1, { device: tokens.device })) : slice(this.param('table')!, 0, 0, S);
-    let h = profileScope('embeddings', () => add(this.tok.forward(tokens), positions));
-    this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => blockScope(() => layer.forward(h, { keyPaddingMask })))));
-    if (this.norm) h = profileScope('norm', () => this.norm!.forward(h));
+    const h = this.encode(tokens, keyPaddingMask);
     const pooled =
       this.config.pooling === 'first'
         ? squeeze(slice(h, 1, 0, 1), 1)
@@ -108,5 +102,17 @@ export class EncoderClassifier extends Module {
           ? maskedMean(h, eq(keyPaddingMask, 0))
           : mean(h, 1);
     return this.head.forward(pooled);
+  }
+
+  /** The encoder's output (B, S, D) for tokens (B, S): embeddings, layers and the final norm. */
+  encode(tokens: Tensor, keyPaddingMask?: Tensor | null): Tensor {
+    if (tokens.ndim !== 2) throw new RangeError(`EncoderClassifier: tokens must be (batch, seq), got ${shapeStr(tokens.shape)}`);
+    const S = tokens.shape[1]!;
+    if (S > this.config.maxLen) throw new RangeError(`EncoderClassifier: sequence length ${S} is above maxLen ${this.config.maxLen}`);
+    const positions = this.pos ? this.pos.forward(arange(S, undefined, 1, { device: tokens.device })) : slice(this.param('table')!, 0, 0, S);
+    let h = profileScope('embeddings', () => add(this.tok.forward(tokens), positions));
+    this.layers.forEach((layer, i) => (h = profileScope(`layers.${i}`, () => blockScope(() => layer.forward(h, { keyPaddingMask })))));
+    if (this.norm) h = profileScope('norm', () => this.norm!.forward(h));
+    return h;
   }
 }

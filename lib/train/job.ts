@@ -1,9 +1,9 @@
 // The main job: data -> tokenizer -> encoder classifier -> Trainer -> test evaluation, writing a
 // run folder (weights, tokenizer, config, split manifest, metrics.jsonl, curves, summary.json).
-import { existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dedupe, loadSpamAssassin, loadUserData, splitManifest, stratifiedSplit, type Corpus, type Example, type Split } from '../data/corpus.js';
-import { DataLoader } from '../data/loader.js';
+import { DataLoader, windowIds } from '../data/loader.js';
 import { SubwordTokenizer, type Truncation } from '../data/tokenizer.js';
 import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -16,6 +16,7 @@ import { setThreads } from '../runtime.js';
 import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeCurves } from './plot.js';
+import { pretrainMaskedLM } from './pretrain.js';
 import { Trainer, type BestMetric, type Precision } from './trainer.js';
 import type { Metrics } from './metrics.js';
 import type { ScheduleKind } from '../optim/schedule.js';
@@ -35,6 +36,9 @@ export interface JobConfig {
   nHead: number;
   dimFeedforward: number;
   layers: number;
+  /** epochs of masked-LM pretraining on the training texts before fine-tuning (0: none) */
+  pretrainEpochs: number;
+  pretrainLr: number;
   dropout: number;
   activation: 'relu' | 'gelu';
   normFirst: boolean;
@@ -79,6 +83,8 @@ export const DEFAULT_CONFIG: JobConfig = {
   nHead: 4,
   dimFeedforward: 256,
   layers: 2,
+  pretrainEpochs: 0,
+  pretrainLr: 1e-3,
   dropout: 0.1,
   activation: 'gelu',
   normFirst: true,
@@ -172,6 +178,24 @@ export async function jobLoaders(c: JobConfig, split: Split, tokenizer: SubwordT
   return { train: await loader(split.train, true), val: await loader(split.val, false), test: await loader(split.test, false) };
 }
 
+/** Pretraining reads at most this many windows of maxLen tokens of a text (its head and tail). */
+const PRETRAIN_WINDOWS_PER_TEXT = 8;
+
+/** Masked-LM pretraining of the model's encoder on the training split's texts (whole, in windows). */
+async function pretrain(c: JobConfig, model: EncoderClassifier, tokenizer: SubwordTokenizer, train: Example[], precision: Precision, log: (s: string) => void) {
+  const ids = await tokenizer.encode(train.map((e) => e.text), PRETRAIN_WINDOWS_PER_TEXT * (c.maxLen - 1) + 1, c.truncation);
+  const windows = ids.flatMap((x) => windowIds(x, c.maxLen));
+  log(`pretraining: ${windows.length} windows of up to ${c.maxLen} tokens, ${c.pretrainEpochs} epochs (masked LM)`);
+  pretrainMaskedLM(model, windows, {
+    epochs: c.pretrainEpochs, batchSize: c.batchSize * c.accumulation, lr: c.pretrainLr, warmupRatio: c.warmupRatio, weightDecay: c.weightDecay,
+    clipNorm: c.clipNorm, precision, padId: tokenizer.padId, maskId: tokenizer.maskId, firstRegular: tokenizer.firstRegularId, seed: c.seed,
+    onEpochEnd: (e) => {
+      appendFileSync(join(c.out, 'metrics.jsonl'), `${JSON.stringify({ type: 'pretrain', ...e })}\n`);
+      log(`pretrain epoch ${e.epoch}: masked-LM loss ${e.loss.toFixed(4)}, ${Math.round(e.tokensPerSecond)} tokens/s`);
+    },
+  });
+}
+
 /**
  * Runs the job into config.out. `resume`: continue the unfinished run in that folder from its
  * checkpoint (its own config, tokenizer and split). Returns null when maxSteps stopped it early.
@@ -205,6 +229,8 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
   const runConfig = { job: c, model: mcfg, labels: corpus.labels, tokenizer: { fingerprint: tokenizer.fingerprint, vocabSize: tokenizer.vocabSize }, precision };
   if (!resume) writeFileAtomic(join(c.out, 'config.json'), [new TextEncoder().encode(JSON.stringify(runConfig, null, 1))]);
   log(`model: ${model.parameterCount()} parameters, ${c.layers} layers, d ${c.dModel}, ${c.nHead} heads, precision ${precision}, device ${model.device}`);
+
+  if (!resume && (c.pretrainEpochs ?? 0) > 0) await pretrain(c, model, tokenizer, split.train, precision, log);
 
   const stepsPerEpoch = Math.ceil(trainLoader.batchesPerEpoch() / c.accumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
