@@ -17,7 +17,8 @@ import { setThreads } from '../runtime.js';
 import { randint } from '../tensor/create.js';
 import { tidy } from '../tensor/memory.js';
 import { manualSeed } from '../tensor/random.js';
-import { jobLoaders, loadJobData, paramGroups } from '../train/job.js';
+import { jobLoaders, loadJobData } from '../train/job.js';
+import { paramGroups } from '../optim/param_groups.js';
 import { TrainedClassifier } from '../train/run.js';
 import { autocastDtype, evaluateClassifier, Trainer, type Precision } from '../train/trainer.js';
 import { distillationLoss, studentFromTeacher } from './distill.js';
@@ -157,7 +158,7 @@ export async function runCompress(o: CompressOptions, log: (s: string) => void =
   const fineTune = (model: EncoderClassifier, epochs: number, lr: number, extra: Partial<ConstructorParameters<typeof Trainer>[3]>, hooks: ConstructorParameters<typeof Trainer>[4] = {}) => {
     manualSeed(job.seed);
     const totalSteps = stepsFor(epochs);
-    const trainer = new Trainer(model, new AdamW(paramGroups(model, job.weightDecay), { lr }), labels, {
+    const trainer = new Trainer(model, new AdamW(paramGroups(model.namedParameters(), job.weightDecay), { lr }), labels, {
       epochs, accumulation: job.accumulation, precision, clipNorm: job.clipNorm,
       schedule: { kind: 'cosine', lr, warmupSteps: Math.round(totalSteps * job.warmupRatio), totalSteps },
       bestMetric: job.bestMetric, progress: o.progress, ...extra,

@@ -9,12 +9,12 @@ import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { EncoderClassifier, type EncoderClassifierConfig } from '../nn/classifier.js';
 import { AdamW } from '../optim/adamw.js';
+import { paramGroups } from '../optim/param_groups.js';
 import * as cuda from '../cuda.js';
 import { loaded, native } from '../native.js';
 import { crossEntropy } from '../ops/nn.js';
 import { setThreads } from '../runtime.js';
 import { manualSeed } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { writeCurves } from './plot.js';
 import { pretrainMaskedLM } from './pretrain.js';
 import { Trainer, type BestMetric, type Precision } from './trainer.js';
@@ -145,13 +145,6 @@ export function modelConfig(c: JobConfig, vocab: number, classes: number): Encod
   };
 }
 
-/** AdamW groups: no weight decay on biases, LayerNorm weights and embeddings (the usual choice). */
-export function paramGroups(model: EncoderClassifier, weightDecay: number) {
-  const decay: Tensor[] = [], none: Tensor[] = [];
-  for (const [name, p] of model.namedParameters()) (p.ndim < 2 || name.startsWith('tok.') || name.startsWith('pos.') ? none : decay).push(p);
-  return [{ params: decay, weightDecay }, { params: none, weightDecay: 0 }];
-}
-
 export interface JobData {
   corpus: Corpus;
   duplicates: number;
@@ -234,7 +227,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
 
   const stepsPerEpoch = Math.ceil(trainLoader.batchesPerEpoch() / c.accumulation);
   const totalSteps = stepsPerEpoch * c.epochs;
-  const optimizer = new AdamW(paramGroups(model, c.weightDecay), { lr: c.lr });
+  const optimizer = new AdamW(paramGroups(model.namedParameters(), c.weightDecay), { lr: c.lr });
   const trainer = new Trainer(model, optimizer, corpus.labels, {
     epochs: c.epochs, accumulation: c.accumulation, precision, clipNorm: c.clipNorm,
     schedule: { kind: c.schedule, lr: c.lr, warmupSteps: Math.round(totalSteps * c.warmupRatio), totalSteps },

@@ -13,6 +13,7 @@ import { crossEntropy, indexSelect } from '../ops/nn.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { AdamW } from '../optim/adamw.js';
+import { paramGroups } from '../optim/param_groups.js';
 import { learningRate } from '../optim/schedule.js';
 import { rand, tensor, zeros } from '../tensor/create.js';
 import { tidy } from '../tensor/memory.js';
@@ -108,13 +109,9 @@ export function pretrainMaskedLM(model: EncoderClassifier, windows: readonly num
   const V = model.config.vocabSize;
   if (!(o.maskId >= 0 && o.maskId < V)) throw new RangeError(`pretrainMaskedLM: maskId ${o.maskId} is outside the vocabulary (${V})`);
   const head = new MaskedLMHead(model.config.dModel, V).to(model.device);
-  // the classifier's own head has no part in this; decay as in fine-tuning (not on biases, norms, embeddings)
+  // the classifier's own head has no part in this
   const named = [...model.namedParameters()].filter(([name]) => !name.startsWith('head.')).concat([...head.namedParameters()].map(([n, p]) => [`mlm.${n}`, p]));
-  const decayed = ([name, p]: [string, Tensor]) => p.ndim >= 2 && !name.startsWith('tok.') && !name.startsWith('pos.');
-  const optimizer = new AdamW([
-    { params: named.filter(decayed).map(([, p]) => p), weightDecay: o.weightDecay ?? 0.01 },
-    { params: named.filter((e) => !decayed(e)).map(([, p]) => p), weightDecay: 0 },
-  ], { lr: o.lr });
+  const optimizer = new AdamW(paramGroups(named, o.weightDecay ?? 0.01), { lr: o.lr });
   const params = named.map(([, p]) => p);
   const loader = new DataLoader(windows, windows.map(() => 0), { batchSize: o.batchSize, shuffle: true, bucket: true, seed: o.seed ?? 0, padId: o.padId ?? 0 });
   const total = o.epochs * loader.batchesPerEpoch();
