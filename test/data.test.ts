@@ -111,8 +111,11 @@ describe('tokenizer', () => {
     // same texts, same vocabulary (the WordPiece trainer of `tokenizers` is not deterministic)
     expect((await SubwordTokenizer.train(texts, 120)).fingerprint).toBe(tok.fingerprint);
     expect(tok.padId).toBe(0);
-    expect(tok.maskId).toBe(3);
-    expect(tok.firstRegularId).toBe(4);
+    expect(tok.firstRegularId).toBe(3);
+    expect(() => tok.maskId).toThrow(/no \[MASK\]/);
+    const masked = await SubwordTokenizer.train(texts, 120, { mask: true });
+    expect(masked.maskId).toBe(3);
+    expect(masked.firstRegularId).toBe(4);
     const [ids] = await tok.encode(['free money offer click here'], 64);
     expect(ids![0]).toBe(2); // [CLS]
     expect(ids!.length).toBeGreaterThan(3);

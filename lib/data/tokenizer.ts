@@ -7,7 +7,8 @@
 // WordPiece's greedy longest match, words over 100 characters (encoded junk) become one [UNK].
 // The package trains from files and with its default vocabulary size, so tensorforge writes the
 // texts to a temporary file, trains, and keeps the alphabet and the first merges (learned most
-// frequent first) up to `vocabSize`, after [PAD]=0, [UNK]=1, [CLS]=2, [MASK]=3 (masked-LM pretraining).
+// frequent first) up to `vocabSize`, after [PAD]=0, [UNK]=1, [CLS]=2 and, for masked-LM pretraining,
+// [MASK]=3 (only then: it takes a piece's place, which alone moves a trained model's results).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,13 +52,14 @@ function learnPieces(file: string, count: number): string[] {
 export class SubwordTokenizer {
   private constructor(private readonly tok: Tokenizer, private readonly source: string) {}
 
-  static async train(texts: readonly string[], vocabSize: number): Promise<SubwordTokenizer> {
+  /** `mask`: reserve [MASK] (for masked-LM pretraining). */
+  static async train(texts: readonly string[], vocabSize: number, opts: { mask?: boolean } = {}): Promise<SubwordTokenizer> {
     if (!Number.isInteger(vocabSize) || vocabSize < 100) throw new RangeError(`tokenizer: vocabSize must be an integer >= 100, got ${vocabSize}`);
     const dir = mkdtempSync(join(tmpdir(), 'tensorforge-tok-'));
     try {
       const file = join(dir, 'train.txt');
       writeFileSync(file, texts.map((t) => t.slice(0, MAX_CHARS).replace(/\s+/g, ' ')).join('\n'));
-      const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls, SPECIAL.mask];
+      const specials: string[] = [SPECIAL.pad, SPECIAL.unk, SPECIAL.cls, ...(opts.mask ? [SPECIAL.mask] : [])];
       const words = [...specials, ...learnPieces(file, vocabSize - specials.length)];
       const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
       const tok = new Tokenizer(WordPiece.init(vocab, { unkToken: SPECIAL.unk, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
@@ -95,15 +97,15 @@ export class SubwordTokenizer {
   get padId(): number {
     return this.tok.tokenToId(SPECIAL.pad) ?? 0;
   }
-  /** The id of [MASK]; tokenizers trained before it existed have none. */
+  /** The id of [MASK], in vocabularies trained with { mask: true }. */
   get maskId(): number {
     const id = this.tok.tokenToId(SPECIAL.mask);
-    if (id === undefined || id === null) throw new Error('tokenizer: this vocabulary has no [MASK] token (trained by an older version); train a new one');
+    if (id === null) throw new Error('tokenizer: this vocabulary has no [MASK] token (train it with { mask: true })');
     return id;
   }
   /** Ids below this are the special tokens. */
   get firstRegularId(): number {
-    return Object.keys(SPECIAL).length;
+    return Object.values(SPECIAL).filter((t) => this.tok.tokenToId(t) !== null).length;
   }
   /** A hash of the vocabulary, stored with a model so a mismatched tokenizer is caught. */
   get fingerprint(): string {

@@ -212,7 +212,7 @@ export async function runJob(config: JobConfig, log: (s: string) => void = conso
     tokenizer = SubwordTokenizer.load(join(c.out, 'tokenizer.json'));
   } else {
     writeFileAtomic(join(c.out, 'manifest.json'), [new TextEncoder().encode(JSON.stringify({ ...splitManifest(split, corpus.labels, c.seed), skipped: corpus.skipped, duplicates_removed: duplicates }))]);
-    tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize);
+    tokenizer = await SubwordTokenizer.train(split.train.map((e) => e.text), c.vocabSize, { mask: (c.pretrainEpochs ?? 0) > 0 });
     tokenizer.save(join(c.out, 'tokenizer.json'));
   }
   const { train: trainLoader, val: valLoader, test: testLoader } = await jobLoaders(c, split, tokenizer);
