@@ -174,7 +174,9 @@ void blocked(const Args& g, Ukr ukr) {
         float tile[MR * NR];
 #pragma omp for schedule(static)
         for (int64_t item = 0; item < items; ++item) {
-          int64_t ib = item / n_chunks, chunk = item % n_chunks;
+          // chunk-major: a thread's items share one chunk of B panels, which stays in its L2 across
+          // the (at most three, when there are chunks) row blocks it repacks A for
+          int64_t chunk = item / m_blocks, ib = item % m_blocks;
           int64_t ic = ib * MC, mc = std::min(MC, g.M - ic);
           if (packed_block != ib) {
             pack<T, MR, PAIR>(g.A, g.a_dtype, g.a_sm, g.a_sk, ic, mc, pc, kc, Ap);
