@@ -1,6 +1,6 @@
 // Loops over contiguous float32 runs compiled once per ISA (loops_kernel.h in loops_base.cpp,
 // loops_avx2.cpp, loops_avx512.cpp), and the set the active ISA uses: activations, row-wise softmax
-// and LayerNorm, the AdamW update, dropout, bfloat16 casts. The kernels call them on contiguous
+// and LayerNorm, the AdamW update, dropout, bfloat16 casts, row sums. The kernels call them on contiguous
 // data and keep their plain paths for everything else.
 // The Philox loop computes the same words as philox.h, sixteen blocks side by side.
 #pragma once
@@ -23,6 +23,7 @@ struct AdamWFactors {
   void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);           \
   void to_bf16(const float* x, uint16_t* y, int64_t n);                                                \
   void from_bf16(const uint16_t* x, float* y, int64_t n);                                              \
+  void add_to_f64(const float* x, double* acc, int64_t n);                                             \
   }
 TF_LOOPS_DECLARE(loops_base)
 TF_LOOPS_DECLARE(loops_avx2)
@@ -44,6 +45,8 @@ struct Loops {
   // float32 <-> bfloat16 bits, rounding as f32_to_bf16 (nearest even, NaN stays NaN)
   void (*to_bf16)(const float* x, uint16_t* y, int64_t n);
   void (*from_bf16)(const uint16_t* x, float* y, int64_t n);
+  // acc += x, widened to double (sums over rows: bias gradients)
+  void (*add_to_f64)(const float* x, double* acc, int64_t n);
 };
 Loops loops();  // for the active ISA
 

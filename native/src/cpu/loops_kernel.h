@@ -98,6 +98,11 @@ void from_bf16(const uint16_t* x, float* y, int64_t n) {
   }
 }
 
+void add_to_f64(const float* x, double* acc, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(x[i]);
+}
+
 void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * scale : 0.0f;

@@ -58,12 +58,17 @@ bool sum_rows(OpCall& c, double scale) {
     return false;
   int64_t cols = p.outer(), rows = p.inner();
   const View& o = c.out[0];
+  const Loops L = loops();
   parallel_for(cols, rows, [&](int64_t b, int64_t e) {
     std::vector<double> acc(static_cast<size_t>(e - b), 0.0);
     std::vector<float> row(static_cast<size_t>(e - b)), res(static_cast<size_t>(e - b));
     for (int64_t r = 0; r < rows; ++r) {
-      load_floats(x.at(p.red.offset_of(r) + b), x.dtype, e - b, row.data());
-      for (int64_t j = b; j < e; ++j) acc[j - b] += row[j - b];
+      const void* at = x.at(p.red.offset_of(r) + b);
+      const float* v = row.data();
+      if (x.dtype == DType::f32) v = static_cast<const float*>(at);  // read in place
+      else if (x.dtype == DType::bf16) L.from_bf16(static_cast<const uint16_t*>(at), row.data(), e - b);
+      else load_floats(at, x.dtype, e - b, row.data());
+      L.add_to_f64(v, acc.data(), e - b);
     }
     for (int64_t j = b; j < e; ++j) res[j - b] = static_cast<float>(acc[j - b] * scale);
     store_floats(res.data(), e - b, o.at(b), o.dtype);
