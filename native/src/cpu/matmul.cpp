@@ -33,12 +33,32 @@ void store_rows(const View& o, int64_t base, int64_t M, int64_t N, const float* 
   else rows(0, M);
 }
 
+// Whether the batch dims and the row dim of v run on as one dim of rows with the row stride.
+bool rows_run_on(const View& v) {
+  for (int d = v.rank - 3; d >= 0; --d)
+    if (v.shape[d] != 1 && v.strides[d] != v.strides[d + 1] * v.shape[d + 1]) return false;
+  return true;
+}
+
+// Whether v (broadcast to the batch) is the same matrix for every batch index.
+bool shared_by_batch(const View& v) {
+  for (int d = 0; d < v.rank - 2; ++d)
+    if (v.shape[d] != 1 && v.strides[d] != 0) return false;
+  return true;
+}
+
 // out[b] = a[b] b[b] (+ bias) for every batch index; out may be any float dtype and layout.
 void batched(const View& a, const View& b, const float* bias, const View& o) {
   int r = o.rank;
   int64_t M = o.shape[r - 2], N = o.shape[r - 1], K = a.shape[r - 1];
   if (M * N == 0) return;
   int64_t batch = o.numel() / (M * N);
+  // one B for the whole batch (a linear layer's input gradient, (B, S, out) x (out, in)): one GEMM
+  // of batch x M rows, not batch GEMMs of M rows each split across the threads
+  if (batch > 1 && shared_by_batch(b) && rows_run_on(a) && rows_run_on(o)) {
+    M *= batch;
+    batch = 1;
+  }
   bool direct = o.dtype == DType::f32 && o.strides[r - 1] == 1;
   bool per_thread = batch >= 2 * max_threads() && M * N * K <= (int64_t(1) << 21);
   auto one = [&](int64_t t, bool parallel, host::FloatBuffer& tmp) {
