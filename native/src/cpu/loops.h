@@ -18,6 +18,7 @@ struct AdamWFactors {
   void gelu_backward(const float* x, const float* g, float* y, int64_t n);                             \
   void softmax_row(const float* x, float* y, int64_t n);                                               \
   void layer_norm_row(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n); \
+  void layer_norm_backward_row(const float* g, const float* x, float mean, float rstd, const float* w, float* dx, double* acc_w, double* acc_b, int64_t n); \
   void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);          \
   void dropout_keep(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);      \
   void dropout_apply(const float* x, const uint8_t* keep, float scale, float* y, int64_t n);           \
@@ -37,6 +38,8 @@ struct Loops {
   void (*softmax_row)(const float* x, float* y, int64_t n);
   // one row of LayerNorm; w, b may be null; writes the row's mean and 1/std
   void (*layer_norm_row)(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n);
+  // one row of its backward: dx, and the row's dweight (g xhat) and dbias (g) terms added to acc_w, acc_b
+  void (*layer_norm_backward_row)(const float* g, const float* x, float mean, float rstd, const float* w, float* dx, double* acc_w, double* acc_b, int64_t n);
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t n, const AdamWFactors& f);
   // keep[4 k + w] = (uniform of word w of Philox block first_block + k) >= p, for k < blocks
   void (*dropout_keep)(uint64_t seed, uint64_t first_block, int64_t blocks, float p, uint8_t* keep);

@@ -98,6 +98,29 @@ void from_bf16(const uint16_t* x, float* y, int64_t n) {
   }
 }
 
+template <bool kWeight>
+void layer_norm_backward_row_of(const float* g, const float* x, float mean, float rstd, const float* w, float* dx, double* acc_w, double* acc_b, int64_t n) {
+  double a = 0, b = 0;  // the row's sums of g w and g w xhat
+#pragma omp simd reduction(+ : a, b)
+  for (int64_t j = 0; j < n; ++j) {
+    const float xhat = (x[j] - mean) * rstd, gw = kWeight ? g[j] * w[j] : g[j];
+    a += gw;
+    b += static_cast<double>(gw) * xhat;
+    acc_w[j] += static_cast<double>(g[j]) * xhat;
+    acc_b[j] += g[j];
+  }
+  const float am = static_cast<float>(a / n), bm = static_cast<float>(b / n);
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float xhat = (x[j] - mean) * rstd, gw = kWeight ? g[j] * w[j] : g[j];
+    dx[j] = rstd * (gw - am - xhat * bm);
+  }
+}
+
+void layer_norm_backward_row(const float* g, const float* x, float mean, float rstd, const float* w, float* dx, double* acc_w, double* acc_b, int64_t n) {
+  (w ? layer_norm_backward_row_of<true> : layer_norm_backward_row_of<false>)(g, x, mean, rstd, w, dx, acc_w, acc_b, n);
+}
+
 void add_to_f64(const float* x, double* acc, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(x[i]);

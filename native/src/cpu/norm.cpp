@@ -44,25 +44,12 @@ void k_layer_norm_backward(OpCall& c) {
   int nt = max_threads();
   std::vector<std::vector<double>> part(static_cast<size_t>(nt), std::vector<double>(2 * D, 0.0));
   int64_t chunk = (rows + nt - 1) / nt;
+  const auto row = loops().layer_norm_backward_row;
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (rows * D > 32768)
   for (int t = 0; t < nt; ++t) {
-    std::vector<double>& acc = part[t];
-    std::vector<float> xhat(D), gw(D);
-    for (int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
-      const float *gr = g.p + r * D, *xr = x.p + r * D;
-      double a = 0, bsum = 0;
-      for (int64_t j = 0; j < D; ++j) {
-        xhat[j] = (xr[j] - mean[r]) * rstd[r];
-        gw[j] = gr[j] * (w ? w[j] : 1.0f);
-        a += gw[j];
-        bsum += static_cast<double>(gw[j]) * xhat[j];
-        acc[j] += static_cast<double>(gr[j]) * xhat[j];
-        acc[D + j] += gr[j];
-      }
-      float am = static_cast<float>(a / D), bm = static_cast<float>(bsum / D);
-      float* o = dx.p + r * D;
-      for (int64_t j = 0; j < D; ++j) o[j] = rstd[r] * (gw[j] - am - xhat[j] * bm);
-    }
+    double* acc = part[t].data();
+    for (int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r)
+      row(g.p + r * D, x.p + r * D, mean[r], rstd[r], w, dx.p + r * D, acc, acc + D, D);
   }
   float *dw = c.out[1].ptr<float>(), *db = c.out[2].ptr<float>();
   for (int64_t j = 0; j < D; ++j) {
