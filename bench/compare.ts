@@ -11,9 +11,12 @@ type Row = Record<string, unknown> & { w: string };
 function lines(out: string): Row[] {
   return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
 }
-const key = (r: Row) => [r.w, JSON.stringify(r.n ?? r.shape ?? ''), r.dtype ?? '', r.batch ?? ''].join(' ').trim();
-// higher is better: GFLOP/s, tokens/s, or runs per second from ms
-const figure = (r: Row) => (typeof r.gflops === 'number' ? r.gflops : typeof r.tokens_per_s === 'number' ? r.tokens_per_s : typeof r.ms === 'number' ? 1000 / r.ms : NaN);
+const key = (r: Row) => [r.w, r.kind ?? '', r.n ?? (r.shape ? JSON.stringify(r.shape) : ''), r.dtype ?? '', r.batch ?? ''].filter((x) => x !== '').join(' ');
+// higher is better: GFLOP/s, GOP/s, GB/s, tokens/s, or runs per second from ms
+const figure = (r: Row) => {
+  const v = [r.gflops, r.gops, r.gbps, r.tokens_per_s].find((x) => typeof x === 'number') as number | undefined;
+  return v ?? (typeof r.ms === 'number' ? 1000 / r.ms : NaN);
+};
 
 export function compare(workloads: string[], threads: number): number {
   // `ort` is a peers-only workload (onnxruntime on W4), compared with our `inference` rows
