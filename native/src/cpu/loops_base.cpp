@@ -1,4 +1,5 @@
-// loops_kernel.h built for baseline x86-64, and the choice of loops by the active ISA.
+// loops_kernel.h built for baseline x86-64, the choice of loops by the active ISA, and convert.h's
+// bfloat16 runs through them.
 #define TF_LOOPS_NS loops_base
 #include "loops_kernel.h"
 
@@ -16,3 +17,8 @@ Loops loops() {
 #undef TF_LOOPS_OF
 
 }  // namespace tf::cpu
+
+namespace tf {
+void bf16_run_to_f32(const uint16_t* x, float* y, int64_t n) { cpu::loops().from_bf16(x, y, n); }
+void f32_run_to_bf16(const float* x, uint16_t* y, int64_t n) { cpu::loops().to_bf16(x, y, n); }
+}  // namespace tf

@@ -66,7 +66,6 @@ bool sum_rows(OpCall& c, double scale) {
       const void* at = x.at(p.red.offset_of(r) + b);
       const float* v = row.data();
       if (x.dtype == DType::f32) v = static_cast<const float*>(at);  // read in place
-      else if (x.dtype == DType::bf16) L.from_bf16(static_cast<const uint16_t*>(at), row.data(), e - b);
       else load_floats(at, x.dtype, e - b, row.data());
       L.add_to_f64(v, acc.data(), e - b);
     }
