@@ -2,6 +2,7 @@
 // typed float32 fast path, everything else through per-dtype loads in float (double for integers).
 // Ops with a vectorised loop for the active ISA (loops.h) use it on unit-stride runs.
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 #include "loops.h"
 #include "tensorforge/convert.h"
@@ -164,8 +165,9 @@ VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? loops().gelu_backw
 #undef TF_COMPARE
 #undef TF_OP
 
-// A cast between float dtypes over unit-stride runs: converted straight from source to destination
-// when either side is float32 (bfloat16 in the active ISA's vector loop), else through float32.
+// A copy or cast between float dtypes over unit-stride runs: copied as bytes when the dtypes agree,
+// converted straight from source to destination when either side is float32 (bfloat16 in the
+// active ISA's vector loop), else through float32.
 bool convert_runs(OpCall& c) {
   const View &x = c.in[0], &o = c.out[0];
   if (!is_float(x.dtype) || !is_float(o.dtype) || x.rank != o.rank) return false;
@@ -174,7 +176,9 @@ bool convert_runs(OpCall& c) {
   const Coalesced<2> runs = coalesce<2>({&o, &x});
   if (runs.strides[0][runs.rank - 1] != 1 || runs.strides[1][runs.rank - 1] != 1) return false;
   const Loops l = loops();
+  const size_t width = static_cast<size_t>(dtype_size(x.dtype));
   for_runs_parallel<2>({&o, &x}, [&](const int64_t* off, int64_t n, const int64_t*) {
+    if (x.dtype == o.dtype) return void(std::memcpy(o.at(off[0]), x.at(off[1]), static_cast<size_t>(n) * width));
     if (x.dtype == DType::f32 && o.dtype == DType::bf16) return l.to_bf16(x.ptr<float>() + off[1], o.ptr<uint16_t>() + off[0], n);
     if (x.dtype == DType::bf16 && o.dtype == DType::f32) return l.from_bf16(x.ptr<uint16_t>() + off[1], o.ptr<float>() + off[0], n);
     if (x.dtype == DType::f32) return store_floats(x.ptr<float>() + off[1], n, o.at(off[0]), o.dtype);
