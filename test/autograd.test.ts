@@ -55,6 +55,11 @@ const cases: [string, () => T[], (...x: T[]) => T][] = [
     (q, k, v) => tf.scaledDotProductAttention(q!, k!, v!, { causal: true, keyPaddingMask: tf.tensor([[0, 0, 1, 0, 0]], { dtype: 'uint8' }) })],
   ['reshape/permute/slice/expand', () => [rn(g0(), [2, 6])], (x) => tf.expand(tf.slice(tf.permute(tf.reshape(x!, [3, 4]), [1, 0]), 0, 1, 4, 2), [2, 2, 3])],
   ['concat/stack/split', () => { const g = g0(); return [rn(g, [2, 3]), rn(g, [2, 3])]; }, (a, b) => tf.mul(tf.concat(tf.split(tf.stack([a!, b!]), 1, 2), 0), 2)],
+  // split's parts share one backward: a part left unused gets zeros, x used beside its parts adds up
+  ['split: unused part, parts beside x', () => [rn(g0(), [3, 5])], (x) => {
+    const [, mid, last] = tf.split(x!, [1, 3, 1], 1);
+    return tf.add(tf.mul(tf.sum(mid!, 1, true), last!), tf.slice(x!, 1, 0, 1));
+  }],
   ['squeeze/unsqueeze/contiguous', () => [rn(g0(), [3, 1])], (a) => tf.contiguous(tf.transpose(tf.unsqueeze(tf.squeeze(a!), 0)))],
 ];
 

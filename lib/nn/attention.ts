@@ -1,7 +1,7 @@
 // Multi-head attention modules on the fused flash-style kernel: PyTorch's layout (packed in_proj,
 // out_proj) and the founding document's (separate query/key/value projections, no output projection).
 import { scaledDotProductAttention } from '../ops/nn.js';
-import { permute, reshape, slice, split } from '../ops/shape.js';
+import { permute, reshape, slice, split, squeeze } from '../ops/shape.js';
 import { zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
@@ -73,20 +73,24 @@ export class MultiheadAttention extends Module implements Quantizable {
     const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias'), ws = this.param('in_proj_weight_scale');
     const inputScale = this.param('in_proj_input_scale');
     const E = this.numHeads * this.headDim;  // the width of q, k and v
+    const h = this.numHeads;
     let q: Tensor, k: Tensor, v: Tensor;
     if (query === key && key === value) {
       this.inputObserver?.(query);
-      [q, k, v] = split(project(query, w, b, ws, inputScale, this.fakeQuant), E, -1) as [Tensor, Tensor, Tensor];
+      // (B, S, 3E) as (B, S, 3, H, Dh): q, k and v are views whose gradients split's one backward
+      // writes side by side, with no copy to undo the head split
+      const qkv = project(query, w, b, ws, inputScale, this.fakeQuant);
+      const [B, S] = qkv.shape as [number, number];
+      [q, k, v] = split(reshape(qkv, [B, S, 3, h, this.headDim]), 1, 2).map((t) => permute(squeeze(t, 2), [0, 2, 1, 3])) as [Tensor, Tensor, Tensor];
     } else {
       const rows = (t: Tensor | null, i: number) => (t ? slice(t, 0, i * E, (i + 1) * E) : null);
       const part = (x: Tensor, i: number) => {
         this.inputObserver?.(x);
-        return project(x, rows(w, i)!, rows(b, i), rows(ws, i), inputScale, this.fakeQuant);
+        return splitHeads(project(x, rows(w, i)!, rows(b, i), rows(ws, i), inputScale, this.fakeQuant), h);
       };
       [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
     }
-    const h = this.numHeads;
-    const o = scaledDotProductAttention(splitHeads(q, h), splitHeads(k, h), splitHeads(v, h), opts);
+    const o = scaledDotProductAttention(q, k, v, opts);
     return this.outProj.forward(mergeHeads(o));
   }
 }

@@ -1,5 +1,6 @@
 // Views (reshape, permute, transpose, slice, expand, squeeze, unsqueeze) that share the input's
 // buffer, and the copies built from them (contiguous, concat, stack, split). Each with its backward.
+import { noGrad } from '../autograd/mode.js';
 import { empty, zeros } from '../tensor/create.js';
 import { checkShape, normAxis } from '../tensor/shape.js';
 import { checkTensor, contiguousStrides, numelOf, shapeStr, Tensor } from '../tensor/tensor.js';
@@ -197,11 +198,26 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
       throw new RangeError(`split: sizes ${JSON.stringify(sizes)} do not add up to ${n} along axis ${a}`);
     }
   }
-  const out: Tensor[] = [];
-  let at = 0;
-  for (const p of parts) {
-    out.push(slice(x, a, at, at + p));
-    at += p;
-  }
-  return out;
+  const starts = parts.map((_, i) => parts.slice(0, i).reduce((s, p) => s + p, 0));
+  const views = parts.map((p, i) => noGrad(() => slice(x, a, starts[i]!, starts[i]! + p)));
+  // One backward for all the parts, as torch's SplitBackward: a hidden empty node between x and
+  // the parts collects their gradients and writes them side by side into one tensor (each part
+  // its own zero-filled x-sized gradient, summed, cost a fill and an add per part).
+  const node = x.viewOf([0], [1], x.offset);
+  const collected: (Tensor | null)[] = parts.map(() => null);
+  record('split', [x], node, () => {
+    const first = collected.find((g) => g)!;
+    const gx = empty(x.shape, first.dtype, first.device);
+    collected.forEach((g, i) => {
+      if (g) runInto('copy', [g], [slice(gx, a, starts[i]!, starts[i]! + parts[i]!)]);
+      collected[i] = null;
+    });
+    return [gx];
+  });
+  return views.map((v, i) =>
+    record('split', [node], v, (g) => {
+      collected[i] = g;
+      return [empty([0], g.dtype, g.device)];
+    }),
+  );
 }
