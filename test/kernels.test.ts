@@ -106,6 +106,10 @@ for (const [a, b] of [
 ]) {
   add({ name: `matmul ${JSON.stringify(a)} ${JSON.stringify(b)}`, inputs: (g) => [rn(g, a!), rn(g, b!)], fn: (x, y) => tf.matmul(x!, y!) });
 }
+// a batch sharing one B runs as one GEMM when its rows run on (batch x M rows), else per batch index
+add({ name: 'matmul batch sharing B, folded', inputs: (g) => [rn(g, [3, 50, 40]), rn(g, [40, 33])], fn: (x, y) => tf.matmul(x!, y!) });
+add({ name: 'matmul batch sharing B, rows not running on', inputs: (g) => [tf.permute(rn(g, [50, 3, 40]), [1, 0, 2]), rn(g, [40, 33])], fn: (x, y) => tf.matmul(x!, y!) });
+add({ name: 'matmul batch sharing B, bfloat16 out', inputs: (g) => [rn(g, [2, 70, 24]), rn(g, [24, 19])], fn: (x, y) => tf.matmul(x!.to('bfloat16'), y!.to('bfloat16')).to('float32'), tol: 1e-2 });
 add({ name: 'matmul transposed views', inputs: (g) => [tf.transpose(rn(g, [37, 19])), tf.transpose(rn(g, [23, 37]))], fn: (x, y) => tf.matmul(x!, y!) });
 add({ name: 'matmul strided rows', inputs: (g) => [strided(rn(g, [19, 37])), rn(g, [37, 40])], fn: (x, y) => tf.matmul(x!, y!) });
 add({ name: 'matmul large (several K blocks)', inputs: (g) => [rn(g, [70, 600]), rn(g, [600, 45])], fn: (x, y) => tf.matmul(x!, y!) });
