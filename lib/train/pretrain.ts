@@ -1,7 +1,8 @@
 // Masked-language-model pretraining of an EncoderClassifier's encoder on unlabelled text, BERT's
 // recipe: 15% of the tokens are chosen, 80% of those become [MASK], 10% a random token and 10% stay,
-// and the encoder learns to predict the originals through a head (dense, GELU, LayerNorm, then the
-// token embedding transposed plus a bias: tied weights, so the embeddings learn from both ends).
+// and the encoder learns to predict the originals through a head (dense, GELU, LayerNorm, scaled by
+// 1/sqrt(d), then the token embedding transposed plus a bias: tied weights, so the embeddings learn
+// from both ends).
 // The head is dropped afterwards; fine-tuning starts from the encoder's weights.
 import { backward } from '../autograd/engine.js';
 import { DataLoader } from '../data/loader.js';
