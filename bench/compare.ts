@@ -1,6 +1,6 @@
 // Runs tensorforge's benchmark and PyTorch's (../shared/peers/torch_bench.py) one after the other on
-// this machine and prints the ratio table; `--rounds N` repeats the pair and compares medians. PyTorch comes from .peers/bin/python (see
-// ../shared/peers/README.md) or $TENSORFORGE_PEERS_PYTHON.
+// this machine and prints the ratio table; `--rounds N` repeats the pair and compares medians.
+// PyTorch comes from .peers/bin/python (see ../shared/peers/README.md) or $TENSORFORGE_PEERS_PYTHON.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -167,7 +167,8 @@ VecFn<2> vec_binary(Op op) { return op == Op::gelu_backward ? loops().gelu_backw
 
 // A copy or cast between float dtypes (or int8 to float32) over unit-stride runs: copied as bytes
 // when the dtypes agree, converted straight from source to destination when either side is
-// float32 (bfloat16 in the active ISA's vector loop), else through float32.
+// float32 (bfloat16 through load_floats/store_floats, in the active ISA's vector loop), else
+// through float32.
 bool convert_runs(OpCall& c) {
   const View &x = c.in[0], &o = c.out[0];
   const bool from_int8 = x.dtype == DType::i8 && o.dtype == DType::f32;  // quantised tables read as float
@@ -176,7 +177,6 @@ bool convert_runs(OpCall& c) {
     if (x.shape[d] != o.shape[d]) return false;  // a broadcast source goes through map
   const Coalesced<2> runs = coalesce<2>({&o, &x});
   if (runs.strides[0][runs.rank - 1] != 1 || runs.strides[1][runs.rank - 1] != 1) return false;
-  const Loops l = loops();
   const size_t width = static_cast<size_t>(dtype_size(x.dtype));
   for_runs_parallel<2>({&o, &x}, [&](const int64_t* off, int64_t n, const int64_t*) {
     if (x.dtype == o.dtype) return void(std::memcpy(o.at(off[0]), x.at(off[1]), static_cast<size_t>(n) * width));
@@ -186,8 +186,6 @@ bool convert_runs(OpCall& c) {
       for (int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
       return;
     }
-    if (x.dtype == DType::f32 && o.dtype == DType::bf16) return l.to_bf16(x.ptr<float>() + off[1], o.ptr<uint16_t>() + off[0], n);
-    if (x.dtype == DType::bf16 && o.dtype == DType::f32) return l.from_bf16(x.ptr<uint16_t>() + off[1], o.ptr<float>() + off[0], n);
     if (x.dtype == DType::f32) return store_floats(x.ptr<float>() + off[1], n, o.at(off[0]), o.dtype);
     if (o.dtype == DType::f32) return load_floats(x.at(off[1]), x.dtype, n, o.ptr<float>() + off[0]);
     constexpr int64_t kChunk = 512;

@@ -1,7 +1,7 @@
 // Loops over contiguous float32 runs compiled once per ISA (loops_kernel.h in loops_base.cpp,
 // loops_avx2.cpp, loops_avx512.cpp), and the set the active ISA uses: activations, row-wise softmax
-// and LayerNorm, the AdamW update, dropout, bfloat16 casts, row sums. The kernels call them on contiguous
-// data and keep their plain paths for everything else.
+// and LayerNorm (and its backward), the AdamW update, dropout, bfloat16 casts, row sums. The kernels
+// call them on contiguous data and keep their plain paths for everything else.
 // The Philox loop computes the same words as philox.h, sixteen blocks side by side.
 #pragma once
 #include <cstdint>
