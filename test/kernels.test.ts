@@ -199,6 +199,13 @@ for (const [b, h, sq, sk, d, dv, mask, causal] of [
     fn: (q, k, v, m) => tf.scaledDotProductAttention(q!, k!, v!, { keyPaddingMask: mask ? m : null, causal }),
   });
 }
+// batch 0: the first key tile (64 keys) all padding, so the online softmax starts from rows with no
+// visible key; batch 1: every key padding (output 0, gradients 0)
+add({
+  name: 'attention with a first key tile and a whole batch element masked',
+  inputs: (g) => [rn(g, [2, 2, 5, 8]), rn(g, [2, 2, 70, 8]), rn(g, [2, 2, 70, 8]), tf.tensor([Array.from({ length: 70 }, (_, j) => j < 64), Array.from({ length: 70 }, () => true)], { dtype: 'uint8' })],
+  fn: (q, k, v, m) => tf.scaledDotProductAttention(q!, k!, v!, { keyPaddingMask: m! }),
+});
 add({
   name: 'attention strided heads',
   inputs: (g) => [rn(g, [2, 9, 3, 8]), rn(g, [2, 9, 3, 8]), rn(g, [2, 9, 3, 8])],

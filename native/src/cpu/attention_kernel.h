@@ -1,9 +1,9 @@
 // The flash-attention loops, written so the compiler vectorises them, and compiled once per ISA
 // (attention_avx512.cpp, attention_avx2.cpp, attention.cpp for baseline x86-64): the includer
-// defines TF_ATTN_NS. Forward: per (batch, head), K transposed once, then per block of kBr queries
-// the K/V tiles of kBc keys with an online softmax, never more than a kBr x kBc score tile; saves
-// lse = m + log(l). Backward: per (batch, head), per key tile, recompute P = exp(S - lse) and
-// accumulate dQ, dK, dV.
+// defines TF_ATTN_NS. Forward: per (batch, head), per block of kBr queries, the K/V tiles of kBc keys
+// with an online softmax over the scores held transposed (a row per key), never more than a kBc x
+// kBr score tile; saves lse = m + log(l). Backward: per (batch, head), per key tile, recompute
+// P = exp(S - lse) and accumulate dQ, dK, dV.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,12 +12,6 @@
 
 namespace tf::cpu::TF_ATTN_NS {
 
-// 16 floats in GCC's vector extension: lowered to one zmm, two ymm or four xmm registers by the ISA
-// this file is compiled for; aligned(4) allows unaligned loads and stores.
-// The helpers below pass V16 by value; they are static inline, so the ABI note GCC gives for
-// builds without AVX-512 concerns no real call.
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float V16 __attribute__((vector_size(64), aligned(4)));
 static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
 static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
 
@@ -29,11 +23,11 @@ constexpr bool kManyRegisters = true;
 constexpr bool kManyRegisters = false;
 #endif
 
-// RB rows of S = q k^T over the kBc columns of a tile, 32 columns at a time, in registers; q's rows
-// are ldq apart, kt's rows (one per d) ldk apart
+// RB rows of S = q k^T over `cols` columns (a multiple of 32; S's rows are cols long), 32 columns at
+// a time, in registers; q's rows are ldq apart, kt's rows (one per d) ldk apart
 template <int RB>
-static inline void score_rows(const float* q, int64_t ldq, const float* kt, int64_t ldk, int64_t D, float* S) {
-  for (int64_t h = 0; h < kBc; h += 32) {
+static inline void score_rows(const float* q, int64_t ldq, const float* kt, int64_t ldk, int64_t D, int64_t cols, float* S) {
+  for (int64_t h = 0; h < cols; h += 32) {
     V16 acc[RB][2] = {};
     for (int64_t d = 0; d < D; ++d) {
       const V16 k0 = vload(kt + d * ldk + h), k1 = vload(kt + d * ldk + h + 16);
@@ -44,20 +38,20 @@ static inline void score_rows(const float* q, int64_t ldq, const float* kt, int6
       }
     }
     for (int r = 0; r < RB; ++r) {
-      vstore(S + r * kBc + h, acc[r][0]);
-      vstore(S + r * kBc + h + 16, acc[r][1]);
+      vstore(S + r * cols + h, acc[r][0]);
+      vstore(S + r * cols + h + 16, acc[r][1]);
     }
   }
 }
 
-// S[r][j] = q_r . k_j (q pre-scaled, rows ldq apart) for a tile; kt is the tile transposed (rows ldk
-// apart), zero-padded
-static inline void tile_scores(const float* q, int64_t ldq, int64_t br, const float* kt, int64_t ldk, int64_t D, float* S) {
+// S[r][c] = q_r . k_c for `rows` rows (q's rows ldq apart) and `cols` columns, a multiple of 32
+// (S's rows are cols long); kt holds the columns' vectors transposed (rows ldk apart), zero-padded
+static inline void tile_scores(const float* q, int64_t ldq, int64_t rows, const float* kt, int64_t ldk, int64_t D, int64_t cols, float* S) {
   int64_t r = 0;
   if constexpr (kManyRegisters)
-    for (; r + 8 <= br; r += 8) score_rows<8>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
-  for (; r + 4 <= br; r += 4) score_rows<4>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
-  for (; r < br; ++r) score_rows<1>(q + r * ldq, ldq, kt, ldk, D, S + r * kBc);
+    for (; r + 8 <= rows; r += 8) score_rows<8>(q + r * ldq, ldq, kt, ldk, D, cols, S + r * cols);
+  for (; r + 4 <= rows; r += 4) score_rows<4>(q + r * ldq, ldq, kt, ldk, D, cols, S + r * cols);
+  for (; r < rows; ++r) score_rows<1>(q + r * ldq, ldq, kt, ldk, D, cols, S + r * cols);
 }
 
 // acc[r] += sum_i P(r, i) x_i for RB rows, P(r, i) = P[r rs + i is], x's rows ldx apart, width =
@@ -133,58 +127,82 @@ static inline void transpose_tile(const float* x, int64_t ldx, int64_t j0, int64
   }
 }
 
-// one block of kBr queries from i0 of the head whose rows start at qh, vh and oh, against its K
-// transposed once into w.kt
-static void forward_block(const Problem& p, const float* qh, int64_t ldq, const float* vh, int64_t ldv, float* oh, int64_t ldo, float* lse,
-                          int64_t bh, int64_t i0, Scratch& w) {
-  const int64_t b = bh / p.H, br = std::min(kBr, p.Sq - i0), D = p.D, Dv = p.Dv, ldk = keys_padded(p);
-  for (int64_t r = 0; r < br; ++r)
-    for (int64_t d = 0; d < D; ++d) w.q[r * D + d] = qh[(i0 + r) * ldq + d] * p.scale;
-  for (int64_t r = 0; r < br; ++r) {
-    w.m[r] = -INFINITY;
-    w.l[r] = 0.0f;
-    for (int64_t e = 0; e < Dv; ++e) w.acc[r * Dv + e] = 0.0f;
+// One block of kBr queries from i0 of the head whose rows start at qh, kh, vh and oh. The scores of
+// a tile are held transposed, S^T (a row per key, a column per query), computed from the keys' rows
+// against the block's queries transposed once: the online softmax's running max and sum then run
+// down the columns in vector registers, with no horizontal reduction per query, and K is read in
+// place.
+static void forward_block(const Problem& p, const float* qh, int64_t ldq, const float* kh, int64_t ldk, const float* vh, int64_t ldv, float* oh,
+                          int64_t ldo, float* lse, int64_t bh, int64_t i0, Scratch& w) {
+  static_assert(kBr % 32 == 0, "tile_scores computes 32 columns at a time");
+  constexpr int NQ = kBr / 16;  // vectors across the block's queries
+  const int64_t b = bh / p.H, br = std::min(kBr, p.Sq - i0), D = p.D, Dv = p.Dv;
+  float* qt = w.q;  // qt[d][r] = q[i0 + r][d] * scale, zero past br
+  for (int64_t r = 0; r < kBr; ++r)
+    for (int64_t d = 0; d < D; ++d) qt[d * kBr + r] = r < br ? qh[(i0 + r) * ldq + d] * p.scale : 0.0f;
+  V16 m[NQ], l[NQ];
+  for (int n = 0; n < NQ; ++n) {
+    m[n] = V16{} - INFINITY;
+    l[n] = V16{};
   }
+  std::fill(w.acc, w.acc + kBr * Dv, 0.0f);
+  // causal: keys past the block's last query are masked for all of its queries
   const int64_t end = p.causal ? std::min(p.Sk, i0 + br) : p.Sk;
   for (int64_t j0 = 0; j0 < end; j0 += kBc) {
-    const int64_t bc = std::min(kBc, p.Sk - j0);
-    tile_scores(w.q, D, br, w.kt + j0, ldk, D, w.S);
-    apply_mask(p, b, i0, br, j0, bc, w.S);
-    for (int64_t r = 0; r < br; ++r) {
-      float* s = w.S + r * kBc;
-      float mx = w.m[r];
-#pragma omp simd reduction(max : mx)
-      for (int64_t j = 0; j < kBc; ++j) mx = s[j] > mx ? s[j] : mx;
-      if (mx == -INFINITY) {  // nothing visible in this row yet
-        for (int64_t j = 0; j < kBc; ++j) s[j] = 0.0f;
-        continue;
-      }
-      const float corr = vexp(w.m[r] - mx);
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < kBc; ++j) {
-        s[j] = vexp(s[j] - mx);
-        sum += s[j];
-      }
-      w.l[r] = w.l[r] * corr + sum;
-      w.m[r] = mx;
-      float* a = w.acc + r * Dv;
-      for (int64_t e = 0; e < Dv; ++e) a[e] *= corr;
+    const int64_t bc = std::min(kBc, end - j0);
+    tile_scores(kh + j0 * ldk, ldk, bc, qt, kBr, D, kBr, w.S);
+    for (int64_t j = 0; j < bc; ++j) {
+      float* s = w.S + j * kBr;
+      if (p.mask && p.mask[b * p.Sk + j0 + j]) std::fill(s, s + kBr, -INFINITY);
+      else if (p.causal)
+        for (int64_t r = 0; r < std::min(kBr, j0 + j - i0); ++r) s[r] = -INFINITY;  // key after query
     }
-    accumulate(w.S, kBc, 1, br, bc, vh + j0 * ldv, ldv, Dv, w.acc);  // acc += P V
+    V16 mx[NQ], base[NQ], corr[NQ], sum[NQ];
+    for (int n = 0; n < NQ; ++n) mx[n] = m[n];
+    for (int64_t j = 0; j < bc; ++j)
+      for (int n = 0; n < NQ; ++n) {
+        const V16 s = vload(w.S + j * kBr + 16 * n);
+        mx[n] = s > mx[n] ? s : mx[n];
+      }
+    for (int n = 0; n < NQ; ++n) {
+      base[n] = mx[n] == -INFINITY ? V16{} : mx[n];  // a query with no visible key yet: P = 0, not NaN
+      corr[n] = vexp(m[n] - base[n]);
+      sum[n] = V16{};
+    }
+    for (int64_t j = 0; j < bc; ++j)
+      for (int n = 0; n < NQ; ++n) {
+        float* s = w.S + j * kBr + 16 * n;
+        const V16 e = vexp(vload(s) - base[n]);
+        vstore(s, e);
+        sum[n] += e;
+      }
+    float c[kBr];
+    for (int n = 0; n < NQ; ++n) {
+      l[n] = l[n] * corr[n] + sum[n];
+      m[n] = mx[n];
+      vstore(c + 16 * n, corr[n]);
+    }
+    if (j0 > 0)  // after the first tile: rescale what the earlier tiles accumulated
+      for (int64_t r = 0; r < br; ++r)
+        for (int64_t e = 0; e < Dv; ++e) w.acc[r * Dv + e] *= c[r];
+    accumulate(w.S, 1, kBr, br, bc, vh + j0 * ldv, ldv, Dv, w.acc);  // acc += P V
+  }
+  float lv[kBr], mv[kBr];
+  for (int n = 0; n < NQ; ++n) {
+    vstore(lv + 16 * n, l[n]);
+    vstore(mv + 16 * n, m[n]);
   }
   for (int64_t r = 0; r < br; ++r) {
-    const float inv = w.l[r] > 0.0f ? 1.0f / w.l[r] : 0.0f;
+    const float inv = lv[r] > 0.0f ? 1.0f / lv[r] : 0.0f;
     float* out = oh + (i0 + r) * ldo;
     for (int64_t e = 0; e < Dv; ++e) out[e] = w.acc[r * Dv + e] * inv;
-    lse[bh * p.Sq + i0 + r] = w.l[r] > 0.0f ? w.m[r] + std::log(w.l[r]) : -INFINITY;
+    lse[bh * p.Sq + i0 + r] = lv[r] > 0.0f ? mv[r] + std::log(lv[r]) : -INFINITY;
   }
 }
 
 void forward(const Problem& p, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch& w) {
-  transpose_tile(k.head(bh, p.H), k.ss, 0, p.Sk, p.D, w.kt, keys_padded(p));
   for (int64_t i0 = 0; i0 < p.Sq; i0 += kBr)
-    forward_block(p, q.head(bh, p.H), q.ss, v.head(bh, p.H), v.ss, o.head(bh, p.H), o.ss, lse, bh, i0, w);
+    forward_block(p, q.head(bh, p.H), q.ss, k.head(bh, p.H), k.ss, v.head(bh, p.H), v.ss, o.head(bh, p.H), o.ss, lse, bh, i0, w);
 }
 
 // dq, dk and dv: contiguous (B, H, S, width)
@@ -202,9 +220,9 @@ void backward(const Problem& p, InRows q, InRows k, InRows v, InRows go, const f
       const int64_t br = std::min(kBr, p.Sq - i0);
       for (int64_t r = 0; r < br; ++r)
         for (int64_t d = 0; d < D; ++d) w.q[r * D + d] = qh[(i0 + r) * q.ss + d] * p.scale;
-      tile_scores(w.q, D, br, w.kt, kBc, D, w.S);
+      tile_scores(w.q, D, br, w.kt, kBc, D, kBc, w.S);
       apply_mask(p, b, i0, br, j0, bc, w.S);
-      tile_scores(gh + i0 * go.ss, go.ss, br, w.vt, kBc, Dv, w.dP);  // dP = dO V^T
+      tile_scores(gh + i0 * go.ss, go.ss, br, w.vt, kBc, Dv, kBc, w.dP);  // dP = dO V^T
       for (int64_t r = 0; r < br; ++r) {
         float *s = w.S + r * kBc, *dp = w.dP + r * kBc;
         const float l = lh[i0 + r], di = dh[i0 + r];

@@ -42,20 +42,17 @@ struct Rows {
 using InRows = Rows<const float>;
 using OutRows = Rows<float>;
 
-// Keys of a head rounded up to whole tiles: the row length of the forward's transposed K.
-inline int64_t keys_padded(const Problem& p) { return std::max<int64_t>(kBc, (p.Sk + kBc - 1) / kBc * kBc); }
-
-// Per-thread tiles: the scaled query block, transposed K (a whole head's, for the forward) and V
-// tiles, scores, dP, accumulators.
+// Per-thread tiles: the scaled query block (transposed, for the forward), transposed K and V tiles
+// (for the backward), scores, dP, accumulators.
 struct Scratch {
   std::vector<float> buf;
-  float *q, *kt, *vt, *S, *dP, *acc, *m, *l;
+  float *q, *kt, *vt, *S, *dP, *acc;
   Scratch(const Problem& p)
-      : buf(static_cast<size_t>(kBr * p.D + keys_padded(p) * p.D + kBc * p.Dv + 2 * kBr * kBc + kBr * p.Dv + 2 * kBr)) {
+      : buf(static_cast<size_t>(kBr * p.D + kBc * p.D + kBc * p.Dv + 2 * kBr * kBc + kBr * p.Dv)) {
     float* at = buf.data();
     auto take = [&](int64_t n) { float* r = at; at += n; return r; };
-    q = take(kBr * p.D); kt = take(keys_padded(p) * p.D); vt = take(kBc * p.Dv); S = take(kBr * kBc); dP = take(kBr * kBc);
-    acc = take(kBr * p.Dv); m = take(kBr); l = take(kBr);
+    q = take(kBr * p.D); kt = take(kBc * p.D); vt = take(kBc * p.Dv); S = take(kBr * kBc); dP = take(kBr * kBc);
+    acc = take(kBr * p.Dv);
   }
 };
 

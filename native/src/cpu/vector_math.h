@@ -5,23 +5,39 @@
 #include <cstdint>
 #include <cstring>
 
-// exp for float32 in [-inf, 88]: Cody-Waite range reduction and a degree-6 polynomial (cephes
-// expf), within 2 ulp. Inputs below -87.3 (where float32 turns denormal) give 0.
-static inline float vexp(float x) {
-  x = x < -88.0f ? -88.0f : (x > 88.0f ? 88.0f : x);  // at -88 the exponent field below is 0: exactly 0
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  float f = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+// 16 floats (and int32s) in GCC's vector extension: lowered to one zmm, two ymm or four xmm registers
+// by the ISA the including file is compiled for; aligned(4) allows unaligned loads and stores. The
+// helpers pass them by value; they are static inline, so the ABI note GCC gives for builds without
+// AVX-512 concerns no real call.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float V16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t I16 __attribute__((vector_size(64), aligned(4)));
+
+// 2^n for integral n in [-127, 128], by writing the float's exponent field
+static inline float pow2_int(float n) {
+  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, 4);
+  return scale;
+}
+static inline V16 pow2_int(V16 n) { return reinterpret_cast<V16>((__builtin_convertvector(n, I16) + 127) << 23); }
+
+// exp for float32 (F = float or V16, lane by lane) in [-inf, 88]: Cody-Waite range reduction and a
+// degree-6 polynomial (cephes expf), within 2 ulp. Inputs below -87.3 (where float32 turns
+// denormal) give 0.
+template <class F>
+static inline F vexp(F x) {
+  x = x < -88.0f ? F{} - 88.0f : (x > 88.0f ? F{} + 88.0f : x);  // at -88 the exponent field below is 0: exactly 0
+  F n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  F f = x - n * 0.693359375f + n * 2.12194440e-4f;
+  F p = F{} + 1.9875691500e-4f;
   p = p * f + 1.3981999507e-3f;
   p = p * f + 8.3334519073e-3f;
   p = p * f + 4.1665795894e-2f;
   p = p * f + 1.6666665459e-1f;
   p = p * f + 5.0000001201e-1f;
   p = p * f * f + f + 1.0f;
-  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &e, 4);
-  return p * scale;
+  return p * pow2_int(n);
 }
 
 // erf for float32: x P(x^2) / Q(x^2) on [-4, 4] (beyond it erf is +-1 in float32), the rational
