@@ -20,7 +20,9 @@ inline int max_threads() {
 template <class Fn>
 void parallel_for(int64_t n, int64_t cost, Fn&& fn) {
   if (n <= 0) return;
-  const int64_t kMinWork = 1 << 15;
+  // elements touched per thread: below ~64K the fork and join cost more than the second thread
+  // saves (LayerNorm of 128 x 256: 13.9 us on one thread, 18.2 on two; add of 64K floats 12.4 / 13.9)
+  const int64_t kMinWork = 1 << 16;
   int threads = static_cast<int>(std::min<int64_t>(max_threads(), std::max<int64_t>(1, n * cost / kMinWork)));
   threads = static_cast<int>(std::min<int64_t>(threads, n));
   if (threads <= 1) {
