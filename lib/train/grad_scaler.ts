@@ -4,7 +4,7 @@
 // in a row the scale doubles.
 import { mul } from '../ops/elementwise.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { gradSquaredNorm, scaleGrads } from '../optim/clip.js';
+import { clipGradNorm, gradSquaredNorm, scaleGrads } from '../optim/clip.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface GradScalerState {
@@ -61,6 +61,19 @@ export class GradScaler {
     }
     this.unscaled = false;
     this.foundInf = false;
+  }
+
+  /**
+   * The end of an optimizer step, after backward: unscale, clip the global norm to `clipNorm` (when
+   * given), step unless a gradient overflowed, adjust the scale, zero the gradients.
+   */
+  finishStep(optimizer: Optimizer<{ lr: number }>, params: readonly Tensor[], clipNorm?: number | null): { stepped: boolean; gradNorm: number | null } {
+    this.unscale(params);
+    const gradNorm = clipNorm ? clipGradNorm(params, clipNorm) : null;
+    const stepped = this.step(optimizer, params);
+    this.update();
+    optimizer.zeroGrad();
+    return { stepped, gradNorm };
   }
 
   getState(): GradScalerState {

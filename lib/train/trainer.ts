@@ -13,7 +13,6 @@ import { copyInto } from '../ops/device.js';
 import { mul } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/nn.js';
 import { argmax } from '../ops/reduce.js';
-import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { checkSchedule, learningRate, type ScheduleOptions } from '../optim/schedule.js';
 import { tidy } from '../tensor/memory.js';
@@ -161,12 +160,8 @@ export class Trainer {
     }
     const lr = learningRate(this.opts.schedule, this.state.step + 1);
     this.optimizer.setLr(lr);
-    this.scaler.unscale(params);
-    const gradNorm = this.opts.clipNorm ? clipGradNorm(params, this.opts.clipNorm) : null;
-    const stepped = this.scaler.step(this.optimizer, params);
+    const { stepped, gradNorm } = this.scaler.finishStep(this.optimizer, params, this.opts.clipNorm);
     if (stepped) this.ema?.update();
-    this.scaler.update();
-    this.optimizer.zeroGrad();
     return { loss: lossSum / total, lr, skipped: !stepped, gradNorm, tokens };
   }
 
