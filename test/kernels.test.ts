@@ -203,7 +203,7 @@ for (const [b, h, sq, sk, d, dv, mask, causal] of [
 // visible key; batch 1: every key padding (output 0, gradients 0)
 add({
   name: 'attention with a first key tile and a whole batch element masked',
-  inputs: (g) => [rn(g, [2, 2, 5, 8]), rn(g, [2, 2, 70, 8]), rn(g, [2, 2, 70, 8]), tf.tensor([Array.from({ length: 70 }, (_, j) => j < 64), Array.from({ length: 70 }, () => true)], { dtype: 'uint8' })],
+  inputs: (g) => [rn(g, [2, 2, 5, 8]), rn(g, [2, 2, 70, 8]), rn(g, [2, 2, 70, 8]), tf.tensor([Array.from({ length: 70 }, (_, j) => (j < 64 ? 1 : 0)), Array.from({ length: 70 }, () => 1)], { dtype: 'uint8' })],
   fn: (q, k, v, m) => tf.scaledDotProductAttention(q!, k!, v!, { keyPaddingMask: m! }),
 });
 add({
