@@ -105,6 +105,8 @@ static inline void accumulate(const float* P, int64_t rs, int64_t is, int64_t ro
   }
 }
 
+// -inf where a key is padding, after its query (causal), or past the tile's bc keys, in the
+// backward's S[query][key] orientation (kBc columns)
 static inline void apply_mask(const Problem& p, int64_t b, int64_t i0, int64_t br, int64_t j0, int64_t bc, float* S) {
   for (int64_t r = 0; r < br; ++r) {
     float* s = S + r * kBc;
