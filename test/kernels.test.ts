@@ -73,6 +73,8 @@ for (const [s, axes] of [
   [[17, 37], 1],
   [[17, 37], [0, 1]],
   [[2, 3, 17], [0, 2]],
+  [[3, 7, 37], 1], // a middle axis: rows added run by run (37-float runs)
+  [[2, 5, 3, 20], [1, 2]],
   [[129], undefined],
   [[0, 3], 0],
   [[1, 1], undefined],

@@ -49,28 +49,35 @@ void each_group(OpCall& c, F f) {  // f(values, n) -> double
   });
 }
 
-// Sum over leading axes when the kept axes form one unit-stride run of floats: add rows.
+// Sum over leading or middle axes when the kept axes end in a unit-stride run of floats (a bias
+// gradient, a mean over the sequence of (batch, seq, dim)): add rows of each run.
 bool sum_rows(OpCall& c, double scale) {
   ReducePlan p = reduce_plan(c);
   const View& x = c.in[0];
   Coalesced<1> kept = coalesce<1>({&p.kept});
-  if (!is_float(x.dtype) || kept.rank != 1 || kept.strides[0][0] != 1 || p.inner() < 2 || !c.out[0].contiguous())
+  const int64_t run = kept.shape[kept.rank - 1];
+  if (!is_float(x.dtype) || kept.strides[0][kept.rank - 1] != 1 || run < 16 || p.inner() < 2 || !c.out[0].contiguous())
     return false;
   int64_t cols = p.outer(), rows = p.inner();
   const View& o = c.out[0];
   const Loops L = loops();
   parallel_for(cols, rows, [&](int64_t b, int64_t e) {
-    std::vector<double> acc(static_cast<size_t>(e - b), 0.0);
-    std::vector<float> row(static_cast<size_t>(e - b)), res(static_cast<size_t>(e - b));
-    for (int64_t r = 0; r < rows; ++r) {
-      const void* at = x.at(p.red.offset_of(r) + b);
-      const float* v = row.data();
-      if (x.dtype == DType::f32) v = static_cast<const float*>(at);  // read in place
-      else load_floats(at, x.dtype, e - b, row.data());
-      L.add_to_f64(v, acc.data(), e - b);
+    std::vector<double> acc(static_cast<size_t>(std::min(run, e - b)));
+    std::vector<float> row(acc.size()), res(acc.size());
+    for (int64_t s = b; s < e;) {  // segments of [b, e) that stay inside one run
+      const int64_t n = std::min(e, (s / run + 1) * run) - s, base = p.kept.offset_of(s);
+      std::fill(acc.begin(), acc.begin() + n, 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const void* at = x.at(p.red.offset_of(r) + base);
+        const float* v = row.data();
+        if (x.dtype == DType::f32) v = static_cast<const float*>(at);  // read in place
+        else load_floats(at, x.dtype, n, row.data());
+        L.add_to_f64(v, acc.data(), n);
+      }
+      for (int64_t j = 0; j < n; ++j) res[j] = static_cast<float>(acc[j] * scale);
+      store_floats(res.data(), n, o.at(s), o.dtype);
+      s += n;
     }
-    for (int64_t j = b; j < e; ++j) res[j - b] = static_cast<float>(acc[j - b] * scale);
-    store_floats(res.data(), e - b, o.at(b), o.dtype);
   });
   return true;
 }
