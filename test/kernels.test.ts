@@ -160,6 +160,19 @@ for (const s of [[1, 1], [3, 17], [129, 37], [2, 3, 64]]) {
 add({ name: 'layer_norm no affine strided', inputs: (g) => [strided(rn(g, [5, 9]))], fn: (x) => tf.layerNorm(x!) });
 
 add({ name: 'embedding', inputs: (g) => [rn(g, [37, 17]), tf.randint(0, 37, [2, 9], { generator: g })], fn: (w, i) => tf.embedding(w!, i!) });
+add({
+  name: 'embedding int8 with row scales',
+  inputs: (g) => [rn(g, [37, 17]), tf.randint(0, 37, [2, 9], { generator: g })],
+  fn: (w, i) => {
+    const { q, scale } = tf.quantizePerChannel(w!);
+    return tf.embedding(q, i!, scale);
+  },
+  grad: false,
+});
+add({ name: 'embedding int8 with row scales, strided table', inputs: (g) => [rn(g, [17, 37])], fn: (w) => {
+  const { q, scale } = tf.quantizePerChannel(w!);
+  return tf.embedding(tf.transpose(q, 0, 1), tf.tensor([[36, 0], [5, 5]], { dtype: 'int32' }), tf.add(tf.zeros([37]), 0.5));
+}, grad: false });
 add({ name: 'embedding repeated rows', inputs: (g) => [rn(g, [5, 3]), tf.tensor([[0, 0, 4], [4, 4, 1]], { dtype: 'int32' })], fn: (w, i) => tf.embedding(w!, i!) });
 add({ name: 'gather axis 1', inputs: (g) => [rn(g, [3, 17]), tf.randint(0, 17, [3, 5], { generator: g })], fn: (x, i) => tf.gather(x!, 1, i!) });
 add({ name: 'gather axis 0 repeated', inputs: (g) => [rn(g, [4, 6]), tf.randint(0, 4, [9, 6], { generator: g })], fn: (x, i) => tf.gather(x!, 0, i!) });

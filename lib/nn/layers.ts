@@ -1,6 +1,5 @@
 // Basic layers: Linear, LayerNorm, Embedding, Dropout, activations, Sequential.
-import { cast, gelu, mul, relu } from '../ops/elementwise.js';
-import { reshape } from '../ops/shape.js';
+import { gelu, relu } from '../ops/elementwise.js';
 import { dropout, embedding, layerNorm } from '../ops/nn.js';
 import { ones, zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
@@ -82,8 +81,7 @@ export class Embedding extends Module implements Quantizable {
   fakeQuant = false;
   forward(indices: Tensor): Tensor {
     if (!this.quantized) return embedding(this.fakeQuant ? fakeQuantize(this.weight) : this.weight, indices);
-    const scale = this.param('weight_scale')!;
-    return mul(cast(embedding(this.weight, indices), 'float32'), embedding(reshape(scale, [scale.shape[0]!, 1]), indices));
+    return embedding(this.weight, indices, this.param('weight_scale')!);
   }
 }
 

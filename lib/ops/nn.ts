@@ -22,10 +22,14 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
   });
 }
 
-/** Rows of weight (V, D) picked by int32 indices of any shape. */
-export function embedding(weight: Tensor, indices: Tensor): Tensor {
+/**
+ * Rows of weight (V, D) picked by int32 indices of any shape; with `scale` (float32 [V]), an int8
+ * table's rows as float32 times their row's scale (a quantised embedding, no gradient).
+ */
+export function embedding(weight: Tensor, indices: Tensor, scale?: Tensor): Tensor {
   checkTensor(weight, 'embedding', 'weight');
   checkTensor(indices, 'embedding', 'indices');
+  if (scale) return run1('embedding', [weight, indices, checkTensor(scale, 'embedding', 'scale')]);
   const out = run1('embedding', [weight, indices]);
   return record('embedding', [weight], out, (g) => [run1('embedding_backward', [g, indices], [weight.shape[0]!])]);
 }

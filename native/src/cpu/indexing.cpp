@@ -12,16 +12,25 @@ namespace {
 void k_embedding(OpCall& c) {
   const View &w = c.in[0], &ix = c.in[1], &o = c.out[0];
   int64_t D = w.shape[1], T = ix.numel();
-  bool fast = w.dtype == o.dtype && w.strides[1] == 1 && o.contiguous();
+  const View* scale = c.in.size() == 3 ? &c.in[2] : nullptr;  // an int8 table's row scales
+  bool fast = (scale || w.dtype == o.dtype) && w.strides[1] == 1 && o.contiguous();
   int es = dtype_size(w.dtype);
   parallel_for(T, D, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       int64_t row = index_at(ix, ix.offset_of(t));
-      if (fast) {
+      const float s = scale ? static_cast<float>(scale->get(scale->offset_of(row))) : 1.0f;
+      if (fast && scale) {
+        const int8_t* src = w.ptr<int8_t>() + row * w.strides[0];
+        float* dst = o.ptr<float>() + t * D;
+        for (int64_t j = 0; j < D; ++j) dst[j] = static_cast<float>(src[j]) * s;
+      } else if (fast) {
         std::memcpy(o.at(t * D), w.at(row * w.strides[0]), static_cast<size_t>(D * es));
-        continue;
+      } else {
+        for (int64_t j = 0; j < D; ++j) {
+          const double v = w.get(row * w.strides[0] + j * w.strides[1]);
+          o.set(o.offset_of(t * D + j), scale ? static_cast<float>(v) * s : v);
+        }
       }
-      for (int64_t j = 0; j < D; ++j) o.set(o.offset_of(t * D + j), w.get(row * w.strides[0] + j * w.strides[1]));
     }
   });
 }

@@ -24,11 +24,13 @@ __device__ int64_t index_at(const DView& ix, int64_t off) { return reinterpret_c
 
 #define TF_FOR_EACH(i, n) for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
 
-__global__ void embedding_kernel(DView w, DView ix, DView o, int64_t T, int64_t D) {
+// scaled: times the row's scale (an int8 table's, float32 [V])
+__global__ void embedding_kernel(DView w, DView ix, DView scale, bool scaled, DView o, int64_t T, int64_t D) {
   TF_FOR_EACH(e, T * D) {
     const int64_t t = e / D, j = e % D;
     const int64_t row = index_at(ix, ix.offset_of(t));
-    o.store(o.offset_of(e), w.load(row * w.strides[0] + j * w.strides[1]));
+    const float v = w.load(row * w.strides[0] + j * w.strides[1]);
+    o.store(o.offset_of(e), scaled ? v * scale.load(scale.offset_of(row)) : v);
   }
 }
 
@@ -109,7 +111,8 @@ int dim_of(const OpCall& c, int rank) { return static_cast<int>(c.attrs[0] < 0 ?
 void k_embedding(OpCall& c) {
   const int64_t T = c.in[1].numel(), D = c.in[0].shape[1];
   if (T * D == 0) return;
-  embedding_kernel<<<grid_for(T * D), kThreads, 0, stream()>>>(dview(c.in[0]), dview(c.in[1]), dview(c.out[0]), T, D);
+  const bool scaled = c.in.size() == 3;
+  embedding_kernel<<<grid_for(T * D), kThreads, 0, stream()>>>(dview(c.in[0]), dview(c.in[1]), dview(c.in[scaled ? 2 : 0]), scaled, dview(c.out[0]), T, D);
   TF_CUDA_LAUNCHED();
 }
 

@@ -18,14 +18,20 @@ void check_indices(const OpCall& c, size_t i, int64_t limit, const char* what) {
   }
 }
 
-// embedding(weight [V, D], indices int32 [...]) -> [..., D]
+// embedding(weight [V, D], indices int32 [...], scale? float32 [V]) -> [..., D]; with a scale, an
+// int8 table's rows come out as float32 values times their row's scale (one pass, no int8 copy)
 void infer_embedding(const OpCall& c, std::vector<OutSpec>& outs) {
-  expect_inputs(c, 2, 2);
+  expect_inputs(c, 2, 3);
   expect_attrs(c, 0, 0);
   expect_rank(c, 0, 2, 2, "weight");
   expect_rank(c, 1, 0, kMaxRank - 1, "indices");
+  const bool scaled = c.in.size() == 3;
+  if (scaled) {
+    expect_dtype(c, 0, DType::i8, "weight with a scale");
+    expect_vector(c, 2, c.in[0].shape[0], "row scale");
+  }
   check_indices(c, 1, c.in[0].shape[0], "index");
-  OutSpec s = spec_of(c.in[1], c.in[0].dtype);
+  OutSpec s = spec_of(c.in[1], scaled ? DType::f32 : c.in[0].dtype);
   s.shape[s.rank++] = c.in[0].shape[1];
   outs.push_back(s);
 }

@@ -13,9 +13,14 @@ void zero(const View& o) {
 void k_embedding(OpCall& c) {
   const View &w = c.in[0], &ix = c.in[1], &o = c.out[0];
   int64_t D = w.shape[1];
+  const View* scale = c.in.size() == 3 ? &c.in[2] : nullptr;
   for (int64_t t = 0; t < ix.numel(); ++t) {
     int64_t row = index_at(ix, ix.offset_of(t));
-    for (int64_t j = 0; j < D; ++j) o.set(o.offset_of(t * D + j), w.get(row * w.strides[0] + j * w.strides[1]));
+    for (int64_t j = 0; j < D; ++j) {
+      const double v = w.get(row * w.strides[0] + j * w.strides[1]);
+      // a float32 product, as every backend computes it
+      o.set(o.offset_of(t * D + j), scale ? static_cast<float>(v) * static_cast<float>(scale->get(scale->offset_of(row))) : v);
+    }
   }
 }
 void k_embedding_backward(OpCall& c) {
