@@ -1,5 +1,6 @@
 // CPU embedding, gather, index_select and scatter-adds. Embedding rows are contiguous copies;
 // scatter-adds split the work over output columns so no two threads add into one element.
+#include <algorithm>
 #include <cstring>
 #include "tensorforge/coords.h"
 #include "tensorforge/parallel.h"
@@ -15,8 +16,16 @@ void k_embedding(OpCall& c) {
   const View* scale = c.in.size() == 3 ? &c.in[2] : nullptr;  // an int8 table's row scales
   bool fast = (scale || w.dtype == o.dtype) && w.strides[1] == 1 && o.contiguous();
   int es = dtype_size(w.dtype);
+  // rows are picked at random from a table larger than L2: ask for a row a few tokens ahead, or
+  // each row's load waits out a miss
+  constexpr int64_t kAhead = 4;
+  const int64_t row_bytes = std::min<int64_t>(D * es, 1024);
   parallel_for(T, D, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
+      if (fast && t + kAhead < t1) {
+        const char* next = static_cast<const char*>(w.at(index_at(ix, ix.offset_of(t + kAhead)) * w.strides[0]));
+        for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(next + b);
+      }
       int64_t row = index_at(ix, ix.offset_of(t));
       const float s = scale ? static_cast<float>(scale->get(scale->offset_of(row))) : 1.0f;
       if (fast && scale) {
