@@ -21,15 +21,16 @@ struct Args {
 // B's packed panels are kept across calls when the same B comes again (native/src/cpu/pack_cache.h).
 void run(const Args& args);
 
-// Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR] over packed panels.
+// Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR] (+ bias[NR] on every row, when not
+// null: the epilogue of the last k slice) over packed panels.
 // f32 panels are k-major: Ap[k*MR + i], Bp[k*NR + j]. bf16 panels are k-pair-major:
 // Ap[(p*MR + i)*2 + {0,1}], Bp[(p*NR + j)*2 + {0,1}] with kc rounded up to even.
-using UkrF32 = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
-using UkrBf16 = void (*)(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate);
+using UkrF32 = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
+using UkrBf16 = void (*)(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
 
-void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
-void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate);
-void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate);
+void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
+void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
+void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
 
 // Rows [0, rows) (rows <= 32, unit k stride) x k [0, kc) of X into a 32-wide k-major panel
 // P[k * 32 + r], rows past `rows` zero: the transposing pack of a linear layer's weight, as 16 x 16

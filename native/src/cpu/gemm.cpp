@@ -114,14 +114,14 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
   }
 }
 
-void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate) {
+void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias) {
   constexpr int MR = kScalarMR, NR = kScalarNR;
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k)
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) acc[i][j] += Ap[k * MR + i] * Bp[k * NR + j];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) C[i * ldc + j] = acc[i][j] + (accumulate ? C[i * ldc + j] : 0.0f);
+    for (int j = 0; j < NR; ++j) C[i * ldc + j] = acc[i][j] + (accumulate ? C[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
 }
 
 template <class T, int MR, int NR, int PAIR, class Ukr>
@@ -191,16 +191,14 @@ void blocked(const Args& g, Ukr ukr) {
               bool acc = !first || g.beta != 0.0f;
               const T* a = Ap + (ir / MR) * MR * kcp;
               const T* b = Bp + jp * NR * kcp;
+              const float* bias = last && g.bias ? g.bias + jc + jr : nullptr;  // added in the epilogue
               if (mr == MR && nr == NR) {
-                ukr(kcp / PAIR, a, b, C, g.ldc, acc);
+                ukr(kcp / PAIR, a, b, C, g.ldc, acc, bias);
               } else {
-                ukr(kcp / PAIR, a, b, tile, NR, false);
+                ukr(kcp / PAIR, a, b, tile, NR, false, nullptr);
                 for (int64_t i = 0; i < mr; ++i)
-                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] = tile[i * NR + j] + (acc ? C[i * g.ldc + j] : 0.0f);
+                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] = tile[i * NR + j] + (acc ? C[i * g.ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
               }
-              if (last && g.bias)
-                for (int64_t i = 0; i < mr; ++i)
-                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] += g.bias[jc + jr + j];
             }
           }
         }
