@@ -14,7 +14,7 @@ const WORKLOADS: Record<string, (threads: number, minTime: number) => void> = {
 };
 
 export function runBench(args: string[]): number {
-  let threads = 2, minTime = 1.0;
+  let threads = 2, minTime = 2.0;  // torch_bench.py's min_time: both sides time the same way
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
