@@ -130,6 +130,10 @@ for (const [xs, bias] of [
   });
 }
 add({ name: 'linear strided input', inputs: (g) => [tf.transpose(rn(g, [17, 6])), rn(g, [5, 17]), rn(g, [5])], fn: (x, w, b) => tf.linear(x!, w!, b) });
+// a fused residual: every micro-kernel tile (8 x 32), edge tiles, and k slices (K 300 > 256)
+add({ name: 'linear residual', inputs: (g) => [rn(g, [2, 21, 300]), rn(g, [70, 300]), rn(g, [70]), rn(g, [2, 21, 70])], fn: (x, w, b, r) => tf.linear(x!, w!, b, r) });
+add({ name: 'linear residual, no bias, strided residual', inputs: (g) => [rn(g, [9, 17]), rn(g, [33, 17]), tf.transpose(rn(g, [33, 9]))], fn: (x, w, r) => tf.linear(x!, w!, null, r) });
+add({ name: 'linear bfloat16 with a float32 residual (float32 out)', inputs: (g) => [rn(g, [5, 40]), rn(g, [24, 40]), rn(g, [5, 24])], fn: (x, w, r) => tf.linear(x!.to('bfloat16'), w!.to('bfloat16'), null, r), tol: 1e-2 });
 
 // int8: weight quantisation, then the int8 linear (dynamic and static activation scales) on
 // shapes that cover partial row tiles, partial column panels and K not a multiple of 4
@@ -151,6 +155,8 @@ for (const [xs, n, bias, act] of [
     tol: 1e-5,
   });
 }
+add({ name: 'linear_int8 residual', inputs: (g) => [rn(g, [3, 11, 40]), rn(g, [70, 40]), rn(g, [70]), rn(g, [3, 11, 70])], fn: (x, w, b, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), b, 0, r), grad: false, tol: 1e-5 });
+add({ name: 'linear_int8 residual, no bias, static scale', inputs: (g) => [rn(g, [13, 30]), rn(g, [9, 30]), strided(rn(g, [13, 9]))], fn: (x, w, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0.02, r), grad: false, tol: 1e-5 });
 add({ name: 'linear_int8 strided bfloat16 input', inputs: (g) => [strided(rn(g, [6, 20])).to('bfloat16'), rn(g, [9, 20])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!)), grad: false, tol: 1e-5 });
 
 for (const s of [[1, 1], [3, 17], [129, 37], [2, 3, 64]]) {
@@ -169,9 +175,10 @@ add({
   },
   grad: false,
 });
-add({ name: 'embedding int8 with row scales, strided table', inputs: (g) => [rn(g, [17, 37])], fn: (w) => {
-  const { q, scale } = tf.quantizePerChannel(w!);
-  return tf.embedding(tf.transpose(q, 0, 1), tf.tensor([[36, 0], [5, 5]], { dtype: 'int32' }), tf.add(tf.zeros([37]), 0.5));
+// a transposed int8 table (37 rows of 17, strided) with its own 37 row scales
+add({ name: 'embedding int8 with row scales, strided table', inputs: (g) => [rn(g, [17, 37]), pos(g, [37])], fn: (w, s) => {
+  const { q } = tf.quantizePerChannel(w!);
+  return tf.embedding(tf.transpose(q, 0, 1), tf.tensor([[36, 0], [5, 5]], { dtype: 'int32' }), s!);
 }, grad: false });
 add({ name: 'embedding repeated rows', inputs: (g) => [rn(g, [5, 3]), tf.tensor([[0, 0, 4], [4, 4, 1]], { dtype: 'int32' })], fn: (w, i) => tf.embedding(w!, i!) });
 add({ name: 'gather axis 1', inputs: (g) => [rn(g, [3, 17]), tf.randint(0, 17, [3, 5], { generator: g })], fn: (x, i) => tf.gather(x!, 1, i!) });

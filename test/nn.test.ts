@@ -47,6 +47,18 @@ describe('modules', () => {
     expect(layer.train().forward(x).data()).not.toEqual(a);
     expect(layer.dropout1.p).toBe(0.1);
   });
+  it('eval mode adds the residual in the last linear pass: the same values as the unfused sums', () => {
+    const x = tf.randn([2, 5, 8]);
+    for (const layer of [
+      new tf.SeedEncoderLayer(8, 2, 16, { dropout: 0 }),
+      new tf.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 }),
+      new tf.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, normFirst: true, activation: 'gelu' }),
+    ]) {
+      // train mode with no dropout: linear, then add
+      const unfused = tf.noGrad(() => layer.train().forward(x)).data();
+      expect(tf.noGrad(() => layer.eval().forward(x)).data()).toEqual(unfused);
+    }
+  });
   it('to(bfloat16) converts every parameter and keeps them trainable', () => {
     const l = new tf.Linear(4, 3).to('bfloat16');
     expect(l.parameters().map((p) => p.dtype)).toEqual(['bfloat16', 'bfloat16']);

@@ -68,8 +68,11 @@ export class MultiheadAttention extends Module implements Quantizable {
     this.replaceParameter('in_proj_weight', int8Buffers(this.param('in_proj_weight')!, 'in_proj_weight', 'in_proj_input_scale', activationScale));
   }
 
-  /** Self-attention when key/value are omitted. Inputs (B, S, E). */
-  forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionCallOptions = {}): Tensor {
+  /**
+   * Self-attention when key/value are omitted. Inputs (B, S, E). `residual` (B, S, E), when given, is
+   * added in the output projection's pass: residual + attention(...).
+   */
+  forward(query: Tensor, key: Tensor = query, value: Tensor = key, opts: AttentionCallOptions = {}, residual: Tensor | null = null): Tensor {
     const w = this.param('in_proj_weight')!, b = this.param('in_proj_bias'), ws = this.param('in_proj_weight_scale');
     const inputScale = this.param('in_proj_input_scale');
     const E = this.numHeads * this.headDim;  // the width of q, k and v
@@ -91,7 +94,7 @@ export class MultiheadAttention extends Module implements Quantizable {
       [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
     }
     const o = scaledDotProductAttention(q, k, v, opts);
-    return this.outProj.forward(mergeHeads(o));
+    return this.outProj.forward(mergeHeads(o), residual);
   }
 }
 

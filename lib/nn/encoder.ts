@@ -35,7 +35,10 @@ export class SeedEncoderLayer extends Module {
   }
   forward(src: Tensor, opts: AttentionCallOptions = {}): Tensor {
     const x = this.norm1.forward(add(src, this.dropout1.forward(this.selfAttn.forward(src, opts))));
-    return this.norm2.forward(add(x, this.dropout2.forward(this.feedforward.forward(x))));
+    if (this.training) return this.norm2.forward(add(x, this.dropout2.forward(this.feedforward.forward(x))));
+    // eval: no dropout, so the residual is added in the last linear's pass (the same sums)
+    const [up, act, down] = this.feedforward.layers as [Linear, ReLU, Linear];
+    return this.norm2.forward(down.forward(act.forward(up.forward(x)), x));
   }
 }
 
@@ -80,19 +83,24 @@ export class TransformerEncoderLayer extends Module {
     this.activation = opts.activation === 'gelu' ? new GELU() : new ReLU();
     this.normFirst = opts.normFirst ?? false;
   }
-  private sa(x: Tensor, opts: AttentionCallOptions): Tensor {
-    return this.dropout1.forward(this.selfAttn.forward(x, x, x, opts));
+  // residual + block(x): in train mode dropout sits between the two; in eval mode the residual is
+  // added in the block's last linear pass (the same sums, one pass over memory fewer)
+  private sa(x: Tensor, opts: AttentionCallOptions, residual: Tensor): Tensor {
+    if (!this.training) return this.selfAttn.forward(x, x, x, opts, residual);
+    return add(residual, this.dropout1.forward(this.selfAttn.forward(x, x, x, opts)));
   }
-  private ff(x: Tensor): Tensor {
-    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activation.forward(this.linear1.forward(x)))));
+  private ff(x: Tensor, residual: Tensor): Tensor {
+    const hidden = this.dropout.forward(this.activation.forward(this.linear1.forward(x)));
+    if (!this.training) return this.linear2.forward(hidden, residual);
+    return add(residual, this.dropout2.forward(this.linear2.forward(hidden)));
   }
   forward(src: Tensor, opts: AttentionCallOptions = {}): Tensor {
     if (this.normFirst) {
-      const x = blockScope(() => add(src, this.sa(this.norm1.forward(src), opts)));
-      return blockScope(() => add(x, this.ff(this.norm2.forward(x))));
+      const x = blockScope(() => this.sa(this.norm1.forward(src), opts, src));
+      return blockScope(() => this.ff(this.norm2.forward(x), x));
     }
-    const x = blockScope(() => this.norm1.forward(add(src, this.sa(src, opts))));
-    return blockScope(() => this.norm2.forward(add(x, this.ff(x))));
+    const x = blockScope(() => this.norm1.forward(this.sa(src, opts, src)));
+    return blockScope(() => this.norm2.forward(this.ff(x, x)));
   }
 }
 

@@ -53,11 +53,20 @@ export function fakeQuantize(x: Tensor): Tensor {
 }
 
 /**
- * x Wᵀ + b for a float or an int8 weight (then `scale` and the optional static `inputScale` apply);
- * `fake`: float weights, with input and weight fake-quantised (quantisation-aware training).
+ * x Wᵀ + b (+ residual) for a float or an int8 weight (then `scale` and the optional static
+ * `inputScale` apply); `fake`: float weights, with input and weight fake-quantised
+ * (quantisation-aware training).
  */
-export function project(x: Tensor, weight: Tensor, bias: Tensor | null, scale: Tensor | null, inputScale: Tensor | null, fake = false): Tensor {
-  if (weight.dtype !== 'int8') return fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias) : linear(x, weight, bias);
+export function project(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  scale: Tensor | null,
+  inputScale: Tensor | null,
+  fake = false,
+  residual: Tensor | null = null,
+): Tensor {
+  if (weight.dtype !== 'int8') return fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias, residual) : linear(x, weight, bias, residual);
   if (!scale) throw new Error(`int8 linear: weight ${weight.shape} has no scale`);
-  return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0);
+  return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0, residual);
 }

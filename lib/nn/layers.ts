@@ -40,9 +40,10 @@ export class Linear extends Module implements Quantizable {
     if (this.quantized) throw new Error('Linear.quantize: already quantized');
     this.replaceParameter('weight', int8Buffers(this.weight, 'weight', 'input_scale', activationScale));
   }
-  forward(x: Tensor): Tensor {
+  /** `residual` (the output's shape), when given, is added in the same pass: residual + linear(x). */
+  forward(x: Tensor, residual: Tensor | null = null): Tensor {
     this.inputObserver?.(x);
-    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant);
+    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant, residual);
   }
 }
 

@@ -20,12 +20,15 @@ export function quantizePerChannel(weight: Tensor): QuantizedWeight {
 
 /**
  * x · dequant(weight)ᵀ + bias with int8 arithmetic: x's rows are quantised symmetrically (to
- * max |row| / 127, or to `activationScale` when it is > 0), multiplied in int32, and scaled back.
+ * max |row| / 127, or to `activationScale` when it is > 0), multiplied in int32, and scaled back;
+ * `residual` (the output's shape) is added in the same pass.
  */
-export function linearInt8(x: Tensor, weight: QuantizedWeight, bias?: Tensor | null, activationScale = 0): Tensor {
+export function linearInt8(x: Tensor, weight: QuantizedWeight, bias?: Tensor | null, activationScale = 0, residual?: Tensor | null): Tensor {
   checkTensor(x, 'linear_int8', 'input');
   checkTensor(weight.q, 'linear_int8', 'weight');
   checkTensor(weight.scale, 'linear_int8', 'weight scale');
   if (bias) checkTensor(bias, 'linear_int8', 'bias');
-  return run1('linear_int8', bias ? [x, weight.q, weight.scale, bias] : [x, weight.q, weight.scale], [activationScale]);
+  if (residual) checkTensor(residual, 'linear_int8', 'residual');
+  const inputs = [x, weight.q, weight.scale, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  return run1('linear_int8', inputs, residual ? [activationScale, 1] : [activationScale]);
 }

@@ -135,12 +135,15 @@ void linear_algebra(std::vector<Case>& cs) {
   // K past one packed slice (256 float32 / 512 bf16 values): packing from k0 > 0, odd tails
   cs.push_back({"linear", {in(F, {70, 300}), in(F, {45, 300}), in(F, {45})}});
   cs.push_back({"linear", {in(B, {33, 1030}), in(B, {40, 1030})}});
+  cs.push_back({"linear", {in(F, {2, 21, 300}), in(F, {70, 300}), in(F, {70}), in(F, {2, 21, 70})}, {1}});  // a fused residual
+  cs.push_back({"linear", {in(B, {5, 40}), in(B, {24, 40}), in(F, {5, 24})}, {1}});  // float32 out
   cs.push_back({"matmul", {in(B, {20, 1101}), in(B, {1101, 70})}});
   cs.push_back({"matmul", {tr(B, {37, 45}), in(B, {45, 70})}});  // a transposed bf16 A (a weight gradient's)
   cs.push_back({"quantize_per_channel", {in(F, {17, 37})}});
   cs.push_back({"quantize_per_channel", {tr(B, {9, 16})}});
   cs.push_back({"linear_int8", {in(F, {5, 37}), in(Q, {11, 37}, -127, 128), in(F, {11}, 0.001, 0.02), in(F, {11})}, {0}});
   cs.push_back({"linear_int8", {in(F, {2, 3, 64}), in(Q, {19, 64}, -127, 128), in(F, {19}, 0.001, 0.02)}, {0.02}});
+  cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {70}), in(F, {9, 70})}, {0, 1}});
 }
 
 void layers(std::vector<Case>& cs) {

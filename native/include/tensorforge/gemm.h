@@ -14,6 +14,7 @@ struct Args {
   float* C = nullptr; int64_t ldc = 0;
   float beta = 0.0f;             // 0: overwrite C, 1: accumulate into C
   const float* bias = nullptr;   // optional, added once per row
+  const float* residual = nullptr; int64_t ldr = 0;  // optional [M, N] rows ldr apart, added after the bias
   bool parallel = true;          // false when the caller already runs one GEMM per thread
   uint64_t b_storage = 0, b_version = 0;  // B's buffer and write count (View::storage_id, version); 0: unknown
 };
@@ -21,16 +22,25 @@ struct Args {
 // B's packed panels are kept across calls when the same B comes again (native/src/cpu/pack_cache.h).
 void run(const Args& args);
 
-// Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR] (+ bias[NR] on every row, when not
-// null: the epilogue of the last k slice) over packed panels.
+// What a micro-kernel adds to its tile of products before storing it, in this order: what C holds
+// (accumulating over k slices), the bias (NR values, on every row), a residual tile (rows ldr
+// apart); the last two only in the last k slice; null: none.
+struct Epilogue {
+  bool accumulate = false;
+  const float* bias = nullptr;
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+};
+
+// Micro-kernels: C[MR x NR] = Ap[kc x MR]^T * Bp[kc x NR] (+ the epilogue's terms) over packed panels.
 // f32 panels are k-major: Ap[k*MR + i], Bp[k*NR + j]. bf16 panels are k-pair-major:
 // Ap[(p*MR + i)*2 + {0,1}], Bp[(p*NR + j)*2 + {0,1}] with kc rounded up to even.
-using UkrF32 = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
-using UkrBf16 = void (*)(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
+using UkrF32 = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e);
+using UkrBf16 = void (*)(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, const Epilogue& e);
 
-void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
-void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
-void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate, const float* bias);
+void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e);
+void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e);
+void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, const Epilogue& e);
 
 // Rows [0, rows) (rows <= 32, unit k stride) x k [0, kc) of X into a 32-wide k-major panel
 // P[k * 32 + r], rows past `rows` zero: the transposing pack of a linear layer's weight, as 16 x 16

@@ -85,6 +85,8 @@ void expect_float(const OpCall& call, size_t i, const char* name);
 void expect_dtype(const OpCall& call, size_t i, DType d, const char* name);
 void expect_rank(const OpCall& call, size_t i, int lo, int hi, const char* name);
 void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name);  // float32 [n]
+// input i is a residual added to an output of spec `out`: a float tensor of its shape
+void expect_residual(const OpCall& call, size_t i, const OutSpec& out);
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi);
 // Input i readable on the host: the view itself, or (for a call on device memory) the same view over
 // a host copy of the span it covers, kept in `staging`. Index checks read values through it.

@@ -33,7 +33,8 @@ struct PanelInfo {
 };
 
 // Micro-kernels: rows [0, rows) of C (rows <= MR) x cols [0, cols) of one panel. A: u8 rows,
-// `lda` bytes apart, K padded to a multiple of 4; Wp: the panel, [K/4][NR][4] int8.
+// `lda` bytes apart, K padded to a multiple of 4; Wp: the panel, [K/4][NR][4] int8; R: the same
+// tile of a residual added after the bias (rows ldr apart), or null.
 // The rows beyond `rows` read row 0 and are not stored.
 struct Tile {
   int64_t kq;  // K / 4
@@ -41,6 +42,7 @@ struct Tile {
   const float* a_scale;
   const int8_t* Wp;
   float* C; int64_t ldc; int cols;
+  const float* R = nullptr; int64_t ldr = 0;
 };
 constexpr int kVnniMR = 8, kVnniNR = 32;
 constexpr int kAvx2MR = 4, kAvx2NR = 8;
@@ -60,6 +62,7 @@ struct Args {
   const int8_t* W = nullptr; int64_t w_sn = 0, w_sk = 0;  // [N, K] through strides
   const float* w_scale = nullptr;    // [N]
   const float* bias = nullptr;       // [N] or null
+  const float* residual = nullptr; int64_t ldr = 0;  // [M, N] rows ldr apart, or null
   float* C = nullptr; int64_t ldc = 0;
   uint64_t w_storage = 0, w_version = 0;  // W's buffer and write count (View::storage_id, version); 0: unknown
 };

@@ -125,6 +125,10 @@ void expect_vector(const OpCall& call, size_t i, int64_t n, const char* name) {
   if (call.in[i].rank != 1 || call.in[i].shape[0] != n)
     fail(call, std::string(name) + " " + shape_str(call.in[i]) + " must be [" + std::to_string(n) + "]");
 }
+void expect_residual(const OpCall& call, size_t i, const OutSpec& out) {
+  expect_float(call, i, "residual");
+  if (shape_str(call.in[i]) != shape_str(out)) fail(call, "residual " + shape_str(call.in[i]) + " must have the output's shape " + shape_str(out));
+}
 int64_t attr_int(const OpCall& call, size_t i, const char* name, int64_t lo, int64_t hi) {
   double v = call.attrs.at(i);
   if (!std::isfinite(v) || v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))

@@ -114,14 +114,15 @@ void pack(const void* X, DType d, int64_t s_r, int64_t s_k, int64_t r0, int64_t 
   }
 }
 
-void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias) {
+void ukr_scalar_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kScalarMR, NR = kScalarNR;
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k)
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) acc[i][j] += Ap[k * MR + i] * Bp[k * NR + j];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) C[i * ldc + j] = acc[i][j] + (accumulate ? C[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
+    for (int j = 0; j < NR; ++j)
+      C[i * ldc + j] = acc[i][j] + (e.accumulate ? C[i * ldc + j] : 0.0f) + (e.bias ? e.bias[j] : 0.0f) + (e.residual ? e.residual[i * e.ldr + j] : 0.0f);
 }
 
 template <class T, int MR, int NR, int PAIR, class Ukr>
@@ -188,16 +189,18 @@ void blocked(const Args& g, Ukr ukr) {
             for (int64_t ir = 0; ir < mc; ir += MR) {
               int64_t mr = std::min<int64_t>(MR, mc - ir);
               float* C = g.C + (ic + ir) * g.ldc + jc + jr;
-              bool acc = !first || g.beta != 0.0f;
               const T* a = Ap + (ir / MR) * MR * kcp;
               const T* b = Bp + jp * NR * kcp;
-              const float* bias = last && g.bias ? g.bias + jc + jr : nullptr;  // added in the epilogue
+              const Epilogue e{!first || g.beta != 0.0f, last && g.bias ? g.bias + jc + jr : nullptr,
+                               last && g.residual ? g.residual + (ic + ir) * g.ldr + jc + jr : nullptr, g.ldr};
               if (mr == MR && nr == NR) {
-                ukr(kcp / PAIR, a, b, C, g.ldc, acc, bias);
+                ukr(kcp / PAIR, a, b, C, g.ldc, e);
               } else {
-                ukr(kcp / PAIR, a, b, tile, NR, false, nullptr);
+                ukr(kcp / PAIR, a, b, tile, NR, Epilogue{});
                 for (int64_t i = 0; i < mr; ++i)
-                  for (int64_t j = 0; j < nr; ++j) C[i * g.ldc + j] = tile[i * NR + j] + (acc ? C[i * g.ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
+                  for (int64_t j = 0; j < nr; ++j)
+                    C[i * g.ldc + j] = tile[i * NR + j] + (e.accumulate ? C[i * g.ldc + j] : 0.0f) + (e.bias ? e.bias[j] : 0.0f) +
+                                       (e.residual ? e.residual[i * e.ldr + j] : 0.0f);
               }
             }
           }
@@ -212,10 +215,10 @@ void blocked(const Args& g, Ukr ukr) {
 
 void run(const Args& g) {
   if (g.M == 0 || g.N == 0) return;
-  if (g.K == 0) {  // nothing to multiply: C = beta*C + bias
+  if (g.K == 0) {  // nothing to multiply: C = beta*C + bias + residual
     for (int64_t i = 0; i < g.M; ++i)
       for (int64_t j = 0; j < g.N; ++j)
-        g.C[i * g.ldc + j] = (g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f) + (g.bias ? g.bias[j] : 0.0f);
+        g.C[i * g.ldc + j] = (g.beta != 0.0f ? g.C[i * g.ldc + j] : 0.0f) + (g.bias ? g.bias[j] : 0.0f) + (g.residual ? g.residual[i * g.ldr + j] : 0.0f);
     return;
   }
   Isa isa = active_isa();

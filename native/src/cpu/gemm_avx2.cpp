@@ -4,7 +4,7 @@
 
 namespace tf::gemm {
 
-void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias) {
+void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kAvx2MR;
   __m256 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
@@ -16,16 +16,20 @@ void ukr_avx2_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_
       c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
     }
   }
-  const __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps(), bias1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+  const __m256 bias0 = e.bias ? _mm256_loadu_ps(e.bias) : _mm256_setzero_ps(), bias1 = e.bias ? _mm256_loadu_ps(e.bias + 8) : _mm256_setzero_ps();
   for (int i = 0; i < MR; ++i) {
     float* row = C + i * ldc;
-    if (accumulate) {
+    if (e.accumulate) {
       c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(row));
       c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(row + 8));
     }
-    if (bias) {
+    if (e.bias) {
       c0[i] = _mm256_add_ps(c0[i], bias0);
       c1[i] = _mm256_add_ps(c1[i], bias1);
+    }
+    if (e.residual) {
+      c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(e.residual + i * e.ldr));
+      c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(e.residual + i * e.ldr + 8));
     }
     _mm256_storeu_ps(row, c0[i]);
     _mm256_storeu_ps(row + 8, c1[i]);

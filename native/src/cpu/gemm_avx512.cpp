@@ -6,7 +6,7 @@
 
 namespace tf::gemm {
 
-void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, bool accumulate, const float* bias) {
+void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kAvx512MR;
   __m512 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -18,7 +18,7 @@ void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int6
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
   }
-  store_tile_avx512<MR>(c0, c1, C, ldc, accumulate, bias);
+  store_tile_avx512<MR>(c0, c1, C, ldc, e);
 }
 
 namespace {

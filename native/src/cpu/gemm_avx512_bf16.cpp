@@ -6,7 +6,7 @@
 
 namespace tf::gemm {
 
-void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, bool accumulate, const float* bias) {
+void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kAvx512MR;
   __m512 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -20,7 +20,7 @@ void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float*
       c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
     }
   }
-  store_tile_avx512<MR>(c0, c1, C, ldc, accumulate, bias);
+  store_tile_avx512<MR>(c0, c1, C, ldc, e);
 }
 
 }  // namespace tf::gemm

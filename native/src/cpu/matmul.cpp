@@ -1,11 +1,13 @@
 // CPU matmul and linear on the blocked GEMM. Many small matrices (attention-sized batches) run one
 // GEMM per thread; large ones run one after another, each split across the threads.
+#include <optional>
 #include <vector>
 #include "tensorforge/convert.h"
 #include "tensorforge/gemm.h"
 #include "tensorforge/host_alloc.h"
 #include "tensorforge/iter.h"
 #include "tensorforge/parallel.h"
+#include "tensorforge/staging.h"
 
 namespace tf::cpu {
 namespace {
@@ -47,8 +49,9 @@ bool shared_by_batch(const View& v) {
   return true;
 }
 
-// out[b] = a[b] b[b] (+ bias) for every batch index; out may be any float dtype and layout.
-void batched(const View& a, const View& b, const float* bias, const View& o) {
+// out[b] = a[b] b[b] (+ bias) (+ residual: float32, contiguous like o's elements) for every batch
+// index; out may be any float dtype and layout.
+void batched(const View& a, const View& b, const float* bias, const View& o, const float* residual = nullptr) {
   int r = o.rank;
   int64_t M = o.shape[r - 2], N = o.shape[r - 1], K = a.shape[r - 1];
   if (M * N == 0) return;
@@ -69,6 +72,10 @@ void batched(const View& a, const View& b, const float* bias, const View& o) {
     g.B = b.at(bo); g.b_dtype = b.dtype; g.b_sk = b.strides[r - 2]; g.b_sn = b.strides[r - 1];
     g.b_storage = b.storage_id; g.b_version = b.version;
     g.bias = bias;
+    if (residual) {
+      g.residual = residual + t * M * N;
+      g.ldr = N;
+    }
     g.parallel = parallel;
     if (direct) {
       g.C = o.ptr<float>() + oo;
@@ -100,9 +107,13 @@ void k_matmul(OpCall& c) {
 
 void k_linear(OpCall& c) {
   const View &x = c.in[0], &w = c.in[1];
+  const bool has_residual = !c.attrs.empty() && c.attrs[0] == 1;
+  std::optional<F32In> residual;  // read in place when contiguous float32
+  if (has_residual) residual.emplace(c.in.back());
+  const float* rp = residual ? residual->p : nullptr;
   std::vector<float> bias;
   const float* bp = nullptr;
-  if (c.in.size() == 3) {
+  if (c.in.size() == (has_residual ? 4u : 3u)) {
     const View& bv = c.in[2];
     bias.resize(static_cast<size_t>(bv.shape[0]));
     for (int64_t j = 0; j < bv.shape[0]; ++j) bias[j] = bv.ptr<float>()[j * bv.strides[0]];
@@ -129,11 +140,11 @@ void k_linear(OpCall& c) {
     xs.shape[1] = K; xs.strides[1] = x.strides[x.rank - 1];
     os.shape[1] = N; os.strides[1] = c.out[0].strides[c.out[0].rank - 1];
     OutSpec s = spec_of(os);
-    batched(xs, batch_view(wt, s), bp, os);
+    batched(xs, batch_view(wt, s), bp, os, rp);
     return;
   }
   OutSpec s = spec_of(os);
-  batched(x, batch_view(wt, s), bp, os);
+  batched(x, batch_view(wt, s), bp, os, rp);
 }
 
 TF_REGISTER_KERNEL(cpu, matmul, k_matmul);

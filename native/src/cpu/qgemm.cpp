@@ -31,8 +31,8 @@ void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
       int32_t acc = 0;
       for (int64_t q = 0; q < t.kq; ++q)
         for (int u = 0; u < 4; ++u) acc += int32_t(a[q * 4 + u]) * int32_t(t.Wp[(q * kAvx2NR + j) * 4 + u]);
-      float y = static_cast<float>(acc - p.offset[j]) * (t.a_scale[i] * p.w_scale[j]);
-      t.C[i * t.ldc + j] = y + p.bias[j];
+      float y = static_cast<float>(acc - p.offset[j]) * (t.a_scale[i] * p.w_scale[j]) + p.bias[j];
+      t.C[i * t.ldc + j] = t.R ? y + t.R[i * t.ldr + j] : y;
     }
   }
 }
@@ -120,7 +120,8 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
       for (int64_t tile = mb * kTilesPerBlock; tile < std::min(m_tiles, (mb + 1) * kTilesPerBlock); ++tile) {
         const int64_t i0 = tile * MR;
         Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
-               w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR))};
+               w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
+               g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr};
         ukr(t, info.data()[p]);
       }
     }

@@ -34,11 +34,12 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
     __m256i v = _mm256_sub_epi32(_mm256_permutevar8x32_epi32(_mm256_hadd_epi32(lo[i], hi[i]), order), offset);
     __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(t.a_scale[i]), w_scale)), bias);
     if (t.cols == kAvx2NR) {
+      if (t.R) y = _mm256_add_ps(y, _mm256_loadu_ps(t.R + i * t.ldr));
       _mm256_storeu_ps(t.C + i * t.ldc, y);
     } else {
       alignas(32) float tmp[kAvx2NR];
       _mm256_store_ps(tmp, y);
-      std::copy(tmp, tmp + t.cols, t.C + i * t.ldc);
+      for (int j = 0; j < t.cols; ++j) t.C[i * t.ldc + j] = t.R ? tmp[j] + t.R[i * t.ldr + j] : tmp[j];
     }
   }
 }

@@ -42,8 +42,14 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
     if (i >= t.rows) break;
     const __m512 sa = _mm512_set1_ps(t.a_scale[i]);
     float* out = t.C + i * t.ldc;
-    _mm512_mask_storeu_ps(out, m0, _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], off0)), _mm512_mul_ps(sa, ws0)), bias0));
-    _mm512_mask_storeu_ps(out + 16, m1, _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], off1)), _mm512_mul_ps(sa, ws1)), bias1));
+    __m512 y0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], off0)), _mm512_mul_ps(sa, ws0)), bias0);
+    __m512 y1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], off1)), _mm512_mul_ps(sa, ws1)), bias1);
+    if (t.R) {
+      y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, t.R + i * t.ldr));
+      y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, t.R + i * t.ldr + 16));
+    }
+    _mm512_mask_storeu_ps(out, m0, y0);
+    _mm512_mask_storeu_ps(out + 16, m1, y1);
   }
 }
 

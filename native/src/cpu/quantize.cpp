@@ -28,8 +28,10 @@ void k_linear_int8(OpCall& c) {
   const View &w = c.in[1];
   F32In x(c.in[0]), scale(c.in[2]);
   F32Out y(c.out[0]);
-  std::optional<F32In> bias;
-  if (c.in.size() == 4) bias.emplace(c.in[3]);
+  const bool has_residual = c.attrs.size() == 2 && c.attrs[1] == 1;
+  std::optional<F32In> bias, residual;
+  if (c.in.size() == (has_residual ? 5u : 4u)) bias.emplace(c.in[3]);
+  if (has_residual) residual.emplace(c.in.back());
   qgemm::Args g;
   g.N = w.shape[0];
   g.K = w.shape[1];
@@ -43,6 +45,10 @@ void k_linear_int8(OpCall& c) {
   g.w_version = w.version;
   g.w_scale = scale.p;
   g.bias = bias ? bias->p : nullptr;
+  if (residual) {
+    g.residual = residual->p;
+    g.ldr = g.N;
+  }
   g.C = y.p;
   g.ldc = g.N;
   qgemm::run(g);

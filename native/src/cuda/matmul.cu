@@ -51,8 +51,17 @@ int64_t row_stride(const View& x) {
   return stride;
 }
 
+// o += r element by element (linear's fused residual, added after the GEMM's bias)
+__global__ void add_residual_kernel(DView o, DView r, int64_t n) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t off = o.offset_of(e);
+    o.store(off, o.load(off) + r.load(r.offset_of(e)));
+  }
+}
+
 void k_linear(OpCall& c) {
   const View &x = c.in[0], &w = c.in[1], &o = c.out[0];
+  const bool residual = !c.attrs.empty() && c.attrs[0] == 1;
   GemmArgs g{};
   g.K = x.shape[x.rank - 1];
   g.N = w.shape[0];
@@ -60,7 +69,7 @@ void k_linear(OpCall& c) {
   g.batch = 1;
   g.c = o.data;
   g.c_dtype = static_cast<int>(o.dtype);
-  g.has_bias = c.in.size() == 3;
+  g.has_bias = c.in.size() == (residual ? 4u : 3u);
   g.bias = dview(g.has_bias ? c.in[2] : o);
   const DView nobatch{};
   g.bt = {w.data, static_cast<int>(w.dtype), w.strides[0], w.strides[1], nobatch};
@@ -77,6 +86,10 @@ void k_linear(OpCall& c) {
     g.a.batch = nobatch;
   }
   gemm(g);  // K = 0 writes the bias (or zeros)
+  if (residual && o.numel() > 0) {
+    add_residual_kernel<<<grid_for(o.numel()), kThreads, 0, stream()>>>(dview(o), dview(c.in.back()), o.numel());
+    TF_CUDA_LAUNCHED();
+  }
 }
 
 TF_REGISTER_KERNEL(cuda, matmul, k_matmul);

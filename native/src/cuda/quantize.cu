@@ -30,9 +30,10 @@ __global__ void quantize_rows_kernel(DView v, int64_t rows, int64_t K, int64_t K
   }
 }
 
-// y[m, n] = float(sum_k qx[m, k] qw[n, k]) * (sx[m] * sw[n]) + bias[n]; one thread per output
-__global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8_t* qw, DView sw, DView bias, bool has_bias, DView o,
-                                   int64_t M, int64_t N, int64_t Kp) {
+// y[m, n] = float(sum_k qx[m, k] qw[n, k]) * (sx[m] * sw[n]) + bias[n] (+ residual[m, n]); one
+// thread per output
+__global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8_t* qw, DView sw, DView bias, bool has_bias, DView res,
+                                   bool has_res, DView o, int64_t M, int64_t N, int64_t Kp) {
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < M * N; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t m = e / N, n = e % N;
     const int* a = reinterpret_cast<const int*>(qx + m * Kp);
@@ -41,6 +42,7 @@ __global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8
     for (int64_t k = 0; k < Kp / 4; ++k) acc = __dp4a(a[k], b[k], acc);
     float y = static_cast<float>(acc) * (sx[m] * sw.load(n * sw.strides[0]));
     if (has_bias) y += bias.load(n * bias.strides[0]);
+    if (has_res) y += res.load(res.offset_of(e));
     o.store(o.offset_of(e), y);
   }
 }
@@ -74,9 +76,10 @@ void k_linear_int8(OpCall& c) {
   TF_CUDA_LAUNCHED();
   pad_rows_kernel<<<grid_for(N * Kp), kThreads, 0, stream()>>>(dview(w), qw.as<int8_t>(), N, K, Kp);
   TF_CUDA_LAUNCHED();
-  const DView bias = dview(c.in.size() == 4 ? c.in[3] : c.in[2]);
+  const bool has_res = c.attrs.size() == 2 && c.attrs[1] == 1, has_bias = c.in.size() == (has_res ? 5u : 4u);
+  const DView bias = dview(has_bias ? c.in[3] : c.in[2]), res = dview(c.in.back());
   linear_int8_kernel<<<grid_for(M * N), kThreads, 0, stream()>>>(qx.as<int8_t>(), sx.as<float>(), qw.as<int8_t>(), dview(c.in[2]), bias,
-                                                                   c.in.size() == 4, dview(o), M, N, Kp);
+                                                                   has_bias, res, has_res, dview(o), M, N, Kp);
   TF_CUDA_LAUNCHED();
 }
 

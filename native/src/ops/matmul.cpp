@@ -27,10 +27,13 @@ void infer_matmul(const OpCall& c, std::vector<OutSpec>& outs) {
   outs.push_back(s);
 }
 
-// linear(x [..., K], w [N, K], bias? [N]) -> [..., N] = x w^T + bias
+// linear(x [..., K], w [N, K], bias? [N], residual? [..., N]) [residual?] -> [..., N] =
+// x w^T + bias (+ residual, a fused residual connection: attribute 1 says the last input is one;
+// the output is float32 when the residual's dtype differs from x's)
 void infer_linear(const OpCall& c, std::vector<OutSpec>& outs) {
-  expect_inputs(c, 2, 3);
-  expect_attrs(c, 0, 0);
+  expect_attrs(c, 0, 1);
+  const bool residual = !c.attrs.empty() && attr_int(c, 0, "residual", 0, 1) == 1;
+  expect_inputs(c, residual ? 3 : 2, residual ? 4 : 3);
   expect_float(c, 0, "input");
   expect_rank(c, 0, 1, kMaxRank, "input");
   expect_rank(c, 1, 2, 2, "weight");
@@ -39,9 +42,14 @@ void infer_linear(const OpCall& c, std::vector<OutSpec>& outs) {
   if (x.size(-1) != w.shape[1])
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " +
                 std::to_string(w.shape[1]));
-  if (c.in.size() == 3) expect_vector(c, 2, w.shape[0], "bias");
+  if (c.in.size() == (residual ? 4u : 3u)) expect_vector(c, 2, w.shape[0], "bias");
   OutSpec s = spec_of(x);
   s.shape[s.rank - 1] = w.shape[0];
+  if (residual) {
+    expect_residual(c, c.in.size() - 1, s);
+    // as linear then add would give: a bfloat16 product plus a float32 residual is float32
+    if (c.in.back().dtype != s.dtype) s.dtype = DType::f32;
+  }
   outs.push_back(s);
 }
 

@@ -18,11 +18,13 @@ void infer_quantize_per_channel(const OpCall& c, std::vector<OutSpec>& outs) {
   outs.push_back(s);
 }
 
-// linear_int8(x [..., K] float, q int8 [N, K], scale float32 [N], bias? float32 [N]; attrs:
-// activation scale, > 0 static, 0 dynamic per row) -> float32 [..., N]
+// linear_int8(x [..., K] float, q int8 [N, K], scale float32 [N], bias? float32 [N], residual?
+// [..., N]; attrs: activation scale, > 0 static, 0 dynamic per row; residual? as linear's)
+// -> float32 [..., N]
 void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
-  expect_inputs(c, 3, 4);
-  expect_attrs(c, 1, 1);
+  expect_attrs(c, 1, 2);
+  const bool residual = c.attrs.size() == 2 && attr_int(c, 1, "residual", 0, 1) == 1;
+  expect_inputs(c, residual ? 4 : 3, residual ? 5 : 4);
   expect_float(c, 0, "input");
   expect_rank(c, 0, 1, kMaxRank, "input");
   expect_dtype(c, 1, DType::i8, "weight");
@@ -33,11 +35,12 @@ void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " + std::to_string(K));
   if (K > qgemm::kMaxK) fail(c, "K = " + std::to_string(K) + " exceeds " + std::to_string(qgemm::kMaxK) + " (int32 accumulation)");
   expect_vector(c, 2, N, "weight scale");
-  if (c.in.size() == 4) expect_vector(c, 3, N, "bias");
+  if (c.in.size() == (residual ? 5u : 4u)) expect_vector(c, 3, N, "bias");
   double s = c.attrs[0];
   if (!(s >= 0.0) || !std::isfinite(s)) fail(c, "activation scale must be finite and >= 0 (0: dynamic), got " + std::to_string(s));
   OutSpec o = spec_of(x, DType::f32);
   o.shape[o.rank - 1] = N;
+  if (residual) expect_residual(c, c.in.size() - 1, o);
   outs.push_back(o);
 }
 

@@ -4,8 +4,8 @@
 namespace tf::ref {
 namespace {
 
-// C[b] = A[b] B[b] over broadcast batch views; bias optional
-void mm(const View& a, const View& b, const View* bias, const View& o) {
+// C[b] = A[b] B[b] over broadcast batch views; bias and residual (a view like o) optional
+void mm(const View& a, const View& b, const View* bias, const View& o, const View* residual = nullptr) {
   int r = o.rank;
   int64_t M = o.shape[r - 2], N = o.shape[r - 1], K = a.shape[r - 2 + 1];
   int64_t batch = M * N == 0 ? 0 : o.numel() / (M * N);
@@ -16,6 +16,7 @@ void mm(const View& a, const View& b, const View* bias, const View& o) {
         double s = bias ? bias->get(j * bias->strides[0]) : 0.0;
         for (int64_t k = 0; k < K; ++k)
           s += a.get(ao + i * a.strides[r - 2] + k * a.strides[r - 1]) * b.get(bo + k * b.strides[r - 2] + j * b.strides[r - 1]);
+        if (residual) s += residual->get(residual->offset_of((t * M + i) * N + j));
         o.set(oo + i * o.strides[r - 2] + j * o.strides[r - 1], s);
       }
   }
@@ -43,7 +44,9 @@ void k_linear(OpCall& c) {
     xs.shape[1] = x.shape[0]; xs.strides[1] = x.strides[0]; xs.shape[0] = 1; xs.strides[0] = 0;
     os.shape[1] = c.out[0].shape[0]; os.strides[1] = c.out[0].strides[0]; os.shape[0] = 1; os.strides[0] = 0;
   }
-  mm(xs, batch_view(wt, os), c.in.size() == 3 ? &c.in[2] : nullptr, os);
+  const bool residual = !c.attrs.empty() && c.attrs[0] == 1;
+  const size_t n_bias = c.in.size() - (residual ? 3 : 2);
+  mm(xs, batch_view(wt, os), n_bias ? &c.in[2] : nullptr, os, residual ? &c.in.back() : nullptr);
 }
 
 TF_REGISTER_KERNEL(ref, matmul, k_matmul);
