@@ -87,14 +87,14 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
   int32_t* sums = reinterpret_cast<int32_t*>(packed);
   int8_t* w = reinterpret_cast<int8_t*>(packed + sum_bytes);
   const bool fixed = g.static_scale > 0.0f;  // static: one scale for every row
-  parallel_for(g.M, Kp, [&](int64_t b, int64_t e) {
+  auto quantize_rows = [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float* x = g.X + i * g.K;
       const float amax = fixed ? 0.0f : rows.amax(x, g.K);
       rows.quantize(x, g.K, Kp, fixed ? 1.0f / g.static_scale : inv_scale_of(amax), a.data() + i * Kp);
       a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
     }
-  });
+  };
   if (!kept || fill) {
     parallel_for(n_panels, Kp * NR, [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) pack_panel<NR>(g, p * NR, Kp, w + p * Kp * NR, sums + p * NR);
@@ -113,18 +113,30 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
   // items (block of row tiles, panel), row-block-major: a thread keeps its block of A in L1/L2 while
   // it walks the weight panels (all of W stays in L2 at transformer sizes); panel-major items
   // streamed the whole of A from L3 once per panel
-  const int64_t m_blocks = (m_tiles + kTilesPerBlock - 1) / kTilesPerBlock;
-  parallel_for(m_blocks * n_panels, kTilesPerBlock * MR * NR * Kp / 16, [&](int64_t b, int64_t e) {
-    for (int64_t item = b; item < e; ++item) {
-      const int64_t mb = item / n_panels, p = item % n_panels;
-      for (int64_t tile = mb * kTilesPerBlock; tile < std::min(m_tiles, (mb + 1) * kTilesPerBlock); ++tile) {
-        const int64_t i0 = tile * MR;
-        Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
-               w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
-               g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr};
-        ukr(t, info.data()[p]);
-      }
+  const int64_t m_blocks = (m_tiles + kTilesPerBlock - 1) / kTilesPerBlock, block_rows = kTilesPerBlock * MR;
+  auto run_item = [&](int64_t mb, int64_t p) {
+    for (int64_t tile = mb * kTilesPerBlock; tile < std::min(m_tiles, (mb + 1) * kTilesPerBlock); ++tile) {
+      const int64_t i0 = tile * MR;
+      Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
+             w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
+             g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr};
+      ukr(t, info.data()[p]);
     }
+  };
+  const int64_t item_cost = block_rows * NR * Kp / 16;
+  if (m_blocks >= max_threads()) {
+    // a row block per thread at least: each thread quantises the rows of its own blocks, then
+    // multiplies them, in one fork and while they are still in its cache
+    parallel_for(m_blocks, item_cost * n_panels, [&](int64_t b, int64_t e) {
+      quantize_rows(b * block_rows, std::min(g.M, e * block_rows));
+      for (int64_t mb = b; mb < e; ++mb)
+        for (int64_t p = 0; p < n_panels; ++p) run_item(mb, p);
+    });
+    return;
+  }
+  parallel_for(g.M, Kp, quantize_rows);
+  parallel_for(m_blocks * n_panels, item_cost, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) run_item(item / n_panels, item % n_panels);
   });
 }
 
