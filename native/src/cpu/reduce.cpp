@@ -56,7 +56,8 @@ bool sum_rows(OpCall& c, double scale) {
   const View& x = c.in[0];
   Coalesced<1> kept = coalesce<1>({&p.kept});
   const int64_t run = kept.shape[kept.rank - 1];
-  if (!is_float(x.dtype) || kept.strides[0][kept.rank - 1] != 1 || run < 16 || p.inner() < 2 || !c.out[0].contiguous())
+  // several runs: only when each is long enough to be worth a pass of its own
+  if (!is_float(x.dtype) || kept.strides[0][kept.rank - 1] != 1 || (kept.rank > 1 && run < 16) || p.inner() < 2 || !c.out[0].contiguous())
     return false;
   int64_t cols = p.outer(), rows = p.inner();
   const View& o = c.out[0];
