@@ -50,6 +50,21 @@ struct OpError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// The optional inputs after the fixed ones of linear (first = 2) and linear_int8 (first = 3): a
+// bias, then a residual, the last input, when attribute `attr` is 1; null where absent. Every
+// backend and the op's checks read them through this one rule.
+struct LinearTail {
+  const View* bias = nullptr;
+  const View* residual = nullptr;
+};
+inline LinearTail linear_tail(const OpCall& c, size_t first, size_t attr) {
+  LinearTail t;
+  const bool residual = c.attrs.size() > attr && c.attrs[attr] == 1;
+  if (residual) t.residual = &c.in.back();
+  if (c.in.size() > first + (residual ? 1 : 0)) t.bias = &c.in[first];
+  return t;
+}
+
 using InferFn = void (*)(const OpCall&, std::vector<OutSpec>&);
 using KernelFn = void (*)(OpCall&);
 

@@ -107,14 +107,14 @@ void k_matmul(OpCall& c) {
 
 void k_linear(OpCall& c) {
   const View &x = c.in[0], &w = c.in[1];
-  const bool has_residual = !c.attrs.empty() && c.attrs[0] == 1;
+  const LinearTail tail = linear_tail(c, 2, 0);
   std::optional<F32In> residual;  // read in place when contiguous float32
-  if (has_residual) residual.emplace(c.in.back());
+  if (tail.residual) residual.emplace(*tail.residual);
   const float* rp = residual ? residual->p : nullptr;
   std::vector<float> bias;
   const float* bp = nullptr;
-  if (c.in.size() == (has_residual ? 4u : 3u)) {
-    const View& bv = c.in[2];
+  if (tail.bias) {
+    const View& bv = *tail.bias;
     bias.resize(static_cast<size_t>(bv.shape[0]));
     for (int64_t j = 0; j < bv.shape[0]; ++j) bias[j] = bv.ptr<float>()[j * bv.strides[0]];
     bp = bias.data();

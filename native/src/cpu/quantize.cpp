@@ -28,10 +28,10 @@ void k_linear_int8(OpCall& c) {
   const View &w = c.in[1];
   F32In x(c.in[0]), scale(c.in[2]);
   F32Out y(c.out[0]);
-  const bool has_residual = c.attrs.size() == 2 && c.attrs[1] == 1;
+  const LinearTail tail = linear_tail(c, 3, 1);
   std::optional<F32In> bias, residual;
-  if (c.in.size() == (has_residual ? 5u : 4u)) bias.emplace(c.in[3]);
-  if (has_residual) residual.emplace(c.in.back());
+  if (tail.bias) bias.emplace(*tail.bias);
+  if (tail.residual) residual.emplace(*tail.residual);
   qgemm::Args g;
   g.N = w.shape[0];
   g.K = w.shape[1];

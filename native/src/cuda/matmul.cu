@@ -61,7 +61,7 @@ __global__ void add_residual_kernel(DView o, DView r, int64_t n) {
 
 void k_linear(OpCall& c) {
   const View &x = c.in[0], &w = c.in[1], &o = c.out[0];
-  const bool residual = !c.attrs.empty() && c.attrs[0] == 1;
+  const LinearTail tail = linear_tail(c, 2, 0);
   GemmArgs g{};
   g.K = x.shape[x.rank - 1];
   g.N = w.shape[0];
@@ -69,8 +69,8 @@ void k_linear(OpCall& c) {
   g.batch = 1;
   g.c = o.data;
   g.c_dtype = static_cast<int>(o.dtype);
-  g.has_bias = c.in.size() == (residual ? 4u : 3u);
-  g.bias = dview(g.has_bias ? c.in[2] : o);
+  g.has_bias = tail.bias != nullptr;
+  g.bias = dview(g.has_bias ? *tail.bias : o);
   const DView nobatch{};
   g.bt = {w.data, static_cast<int>(w.dtype), w.strides[0], w.strides[1], nobatch};
   Scratch sx;
@@ -86,8 +86,8 @@ void k_linear(OpCall& c) {
     g.a.batch = nobatch;
   }
   gemm(g);  // K = 0 writes the bias (or zeros)
-  if (residual && o.numel() > 0) {
-    add_residual_kernel<<<grid_for(o.numel()), kThreads, 0, stream()>>>(dview(o), dview(c.in.back()), o.numel());
+  if (tail.residual && o.numel() > 0) {
+    add_residual_kernel<<<grid_for(o.numel()), kThreads, 0, stream()>>>(dview(o), dview(*tail.residual), o.numel());
     TF_CUDA_LAUNCHED();
   }
 }

@@ -76,10 +76,10 @@ void k_linear_int8(OpCall& c) {
   TF_CUDA_LAUNCHED();
   pad_rows_kernel<<<grid_for(N * Kp), kThreads, 0, stream()>>>(dview(w), qw.as<int8_t>(), N, K, Kp);
   TF_CUDA_LAUNCHED();
-  const bool has_res = c.attrs.size() == 2 && c.attrs[1] == 1, has_bias = c.in.size() == (has_res ? 5u : 4u);
-  const DView bias = dview(has_bias ? c.in[3] : c.in[2]), res = dview(c.in.back());
+  const LinearTail tail = linear_tail(c, 3, 1);
+  const DView bias = dview(tail.bias ? *tail.bias : c.in[2]), res = dview(tail.residual ? *tail.residual : c.in[2]);
   linear_int8_kernel<<<grid_for(M * N), kThreads, 0, stream()>>>(qx.as<int8_t>(), sx.as<float>(), qw.as<int8_t>(), dview(c.in[2]), bias,
-                                                                   has_bias, res, has_res, dview(o), M, N, Kp);
+                                                                   tail.bias != nullptr, res, tail.residual != nullptr, dview(o), M, N, Kp);
   TF_CUDA_LAUNCHED();
 }
 

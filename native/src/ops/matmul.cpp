@@ -42,13 +42,14 @@ void infer_linear(const OpCall& c, std::vector<OutSpec>& outs) {
   if (x.size(-1) != w.shape[1])
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " +
                 std::to_string(w.shape[1]));
-  if (c.in.size() == (residual ? 4u : 3u)) expect_vector(c, 2, w.shape[0], "bias");
+  const LinearTail tail = linear_tail(c, 2, 0);
+  if (tail.bias) expect_vector(c, 2, w.shape[0], "bias");
   OutSpec s = spec_of(x);
   s.shape[s.rank - 1] = w.shape[0];
-  if (residual) {
+  if (tail.residual) {
     expect_residual(c, c.in.size() - 1, s);
     // as linear then add would give: a bfloat16 product plus a float32 residual is float32
-    if (c.in.back().dtype != s.dtype) s.dtype = DType::f32;
+    if (tail.residual->dtype != s.dtype) s.dtype = DType::f32;
   }
   outs.push_back(s);
 }

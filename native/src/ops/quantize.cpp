@@ -35,12 +35,13 @@ void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
     fail(c, "input " + shape_str(x) + " has " + std::to_string(x.size(-1)) + " features, weight " + shape_str(w) + " expects " + std::to_string(K));
   if (K > qgemm::kMaxK) fail(c, "K = " + std::to_string(K) + " exceeds " + std::to_string(qgemm::kMaxK) + " (int32 accumulation)");
   expect_vector(c, 2, N, "weight scale");
-  if (c.in.size() == (residual ? 5u : 4u)) expect_vector(c, 3, N, "bias");
+  const LinearTail tail = linear_tail(c, 3, 1);
+  if (tail.bias) expect_vector(c, 3, N, "bias");
   double s = c.attrs[0];
   if (!(s >= 0.0) || !std::isfinite(s)) fail(c, "activation scale must be finite and >= 0 (0: dynamic), got " + std::to_string(s));
   OutSpec o = spec_of(x, DType::f32);
   o.shape[o.rank - 1] = N;
-  if (residual) expect_residual(c, c.in.size() - 1, o);
+  if (tail.residual) expect_residual(c, c.in.size() - 1, o);
   outs.push_back(o);
 }
 

@@ -44,9 +44,8 @@ void k_linear(OpCall& c) {
     xs.shape[1] = x.shape[0]; xs.strides[1] = x.strides[0]; xs.shape[0] = 1; xs.strides[0] = 0;
     os.shape[1] = c.out[0].shape[0]; os.strides[1] = c.out[0].strides[0]; os.shape[0] = 1; os.strides[0] = 0;
   }
-  const bool residual = !c.attrs.empty() && c.attrs[0] == 1;
-  const size_t n_bias = c.in.size() - (residual ? 3 : 2);
-  mm(xs, batch_view(wt, os), n_bias ? &c.in[2] : nullptr, os, residual ? &c.in.back() : nullptr);
+  const LinearTail tail = linear_tail(c, 2, 0);
+  mm(xs, batch_view(wt, os), tail.bias, os, tail.residual);
 }
 
 TF_REGISTER_KERNEL(ref, matmul, k_matmul);

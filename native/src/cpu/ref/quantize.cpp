@@ -28,8 +28,7 @@ void k_linear_int8(OpCall& c) {
   const View &x = c.in[0], &w = c.in[1], &ws = c.in[2], &o = c.out[0];
   const int64_t N = w.shape[0], K = w.shape[1], M = K ? x.numel() / K : o.numel() / std::max<int64_t>(N, 1);
   const float static_scale = static_cast<float>(c.attrs[0]);
-  const View* residual = c.attrs.size() == 2 && c.attrs[1] == 1 ? &c.in.back() : nullptr;
-  const bool has_bias = c.in.size() == (residual ? 5u : 4u);
+  const LinearTail tail = linear_tail(c, 3, 1);
   std::vector<int32_t> qx(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
     // row m of x and of the output, through their (rank-generic) views
@@ -43,8 +42,8 @@ void k_linear_int8(OpCall& c) {
       int64_t acc = 0;
       for (int64_t k = 0; k < K; ++k) acc += qx[k] * static_cast<int64_t>(w.get(n * w.strides[0] + k * w.strides[1]));
       float y = static_cast<float>(acc) * (sx * static_cast<float>(ws.get(n * ws.strides[0])));
-      if (has_bias) y += static_cast<float>(c.in[3].get(n * c.in[3].strides[0]));
-      if (residual) y += static_cast<float>(residual->get(residual->offset_of(m * N + n)));
+      if (tail.bias) y += static_cast<float>(tail.bias->get(n * tail.bias->strides[0]));
+      if (tail.residual) y += static_cast<float>(tail.residual->get(tail.residual->offset_of(m * N + n)));
       o.set(oo + n * os, y);
     }
   }
