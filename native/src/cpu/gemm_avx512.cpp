@@ -9,6 +9,7 @@ namespace tf::gemm {
 void ukr_avx512_f32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kAvx512MR;
   __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16  // not a loop: GCC 12 turns a zeroing loop into a memset of a stack copy (rep stos)
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     __m512 b0 = _mm512_loadu_ps(Bp + k * 32), b1 = _mm512_loadu_ps(Bp + k * 32 + 16);

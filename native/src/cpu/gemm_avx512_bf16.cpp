@@ -9,6 +9,7 @@ namespace tf::gemm {
 void ukr_avx512_bf16(int64_t kc2, const uint16_t* Ap, const uint16_t* Bp, float* C, int64_t ldc, const Epilogue& e) {
   constexpr int MR = kAvx512MR;
   __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16  // not a loop: GCC 12 turns a zeroing loop into a memset of a stack copy (rep stos)
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
   const uint32_t* A32 = reinterpret_cast<const uint32_t*>(Ap);
   for (int64_t p = 0; p < kc2; ++p) {

@@ -10,6 +10,9 @@ namespace tf::gemm {
 template <int MR>
 inline void store_tile_avx512(__m512 (&c0)[MR], __m512 (&c1)[MR], float* C, int64_t ldc, const Epilogue& e) {
   const __m512 bias0 = e.bias ? _mm512_loadu_ps(e.bias) : _mm512_setzero_ps(), bias1 = e.bias ? _mm512_loadu_ps(e.bias + 16) : _mm512_setzero_ps();
+  // unrolled, so c0/c1 are indexed by constants and stay in registers: as a loop, GCC 12 stored the
+  // accumulators to a stack copy and read them back
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* row = C + i * ldc;
     if (e.accumulate) {

@@ -13,6 +13,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   const uint8_t* row[MR];
   for (int i = 0; i < MR; ++i) row[i] = t.A + (i < t.rows ? i : 0) * t.lda;
   __m256i lo[MR], hi[MR];  // columns 0-3 and 4-7, each as (k0k1, k2k3) pair sums
+#pragma GCC unroll 16  // not a loop: GCC 12 turns a zeroing loop into a memset of a stack copy (rep stos)
   for (int i = 0; i < MR; ++i) lo[i] = hi[i] = _mm256_setzero_si256();
   const int8_t* w = t.Wp;
   for (int64_t q = 0; q < t.kq; ++q, w += kAvx2NR * 4) {
@@ -30,18 +31,26 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
   const __m256i offset = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.offset));
   const __m256 w_scale = _mm256_loadu_ps(p.w_scale), bias = _mm256_loadu_ps(p.bias);
-  for (int i = 0; i < t.rows; ++i) {
-    __m256i v = _mm256_sub_epi32(_mm256_permutevar8x32_epi32(_mm256_hadd_epi32(lo[i], hi[i]), order), offset);
-    __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(t.a_scale[i]), w_scale)), bias);
-    if (t.cols == kAvx2NR) {
-      if (t.R) y = _mm256_add_ps(y, _mm256_loadu_ps(t.R + i * t.ldr));
-      _mm256_storeu_ps(t.C + i * t.ldc, y);
-    } else {
-      alignas(32) float tmp[kAvx2NR];
-      _mm256_store_ps(tmp, y);
-      for (int j = 0; j < t.cols; ++j) t.C[i * t.ldc + j] = t.R ? tmp[j] + t.R[i * t.ldr + j] : tmp[j];
-    }
+  // y for every row, unrolled and without a branch on the row count (with one, GCC 12 kept lo/hi in
+  // a stack copy); a partial tile is stored through a buffer
+  __m256 y[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+    const __m256i v = _mm256_sub_epi32(_mm256_permutevar8x32_epi32(_mm256_hadd_epi32(lo[i], hi[i]), order), offset);
+    const float sa = t.a_scale[i < t.rows ? i : 0];
+    y[i] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(sa), w_scale)), bias);
   }
+  if (t.rows == MR && t.cols == kAvx2NR) {
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+      _mm256_storeu_ps(t.C + i * t.ldc, t.R ? _mm256_add_ps(y[i], _mm256_loadu_ps(t.R + i * t.ldr)) : y[i]);
+    return;
+  }
+  alignas(32) float tmp[MR][kAvx2NR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) _mm256_store_ps(tmp[i], y[i]);
+  for (int i = 0; i < t.rows; ++i)
+    for (int j = 0; j < t.cols; ++j) t.C[i * t.ldc + j] = t.R ? tmp[i][j] + t.R[i * t.ldr + j] : tmp[i][j];
 }
 
 float amax_avx2(const float* x, int64_t K) {

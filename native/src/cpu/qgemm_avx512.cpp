@@ -20,6 +20,7 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   const uint8_t* row[MR];
   for (int i = 0; i < MR; ++i) row[i] = t.A + (i < t.rows ? i : 0) * t.lda;
   __m512i c0[MR], c1[MR];
+#pragma GCC unroll 16  // not a loop: GCC 12 turns a zeroing loop into a memset of a stack copy (rep stos)
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_si512();
   const int8_t* w = t.Wp;
   for (int64_t q = 0; q < t.kq; ++q, w += kVnniNR * 4) {
@@ -38,7 +39,8 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   const __m512i off0 = _mm512_loadu_si512(p.offset), off1 = _mm512_loadu_si512(p.offset + 16);
   const __m512 ws0 = _mm512_loadu_ps(p.w_scale), ws1 = _mm512_loadu_ps(p.w_scale + 16);
   const __m512 bias0 = _mm512_loadu_ps(p.bias), bias1 = _mm512_loadu_ps(p.bias + 16);
-  for (int i = 0; i < MR; ++i) {  // a constant trip count, left early: c0/c1 stay indexed by constants
+#pragma GCC unroll 8  // unrolled, c0/c1 are indexed by constants and stay in registers
+  for (int i = 0; i < MR; ++i) {
     if (i >= t.rows) break;
     const __m512 sa = _mm512_set1_ps(t.a_scale[i]);
     float* out = t.C + i * t.ldc;
