@@ -241,6 +241,31 @@ add({
     return tf.scaledDotProductAttention(q!, k!, v!, { causal: true });
   },
 });
+// bfloat16 q, k, v: with AVX512_BF16 and D even, Dv 16/32/64, the products run as bf16 dot
+// products read in place (the last case falls back to float32 staging)
+for (const [b, h, sq, sk, d, dv, mask, causal] of [
+  [2, 2, 37, 129, 32, 32, true, false],
+  [1, 3, 70, 67, 16, 16, false, true],
+  [2, 1, 33, 5, 64, 64, true, true],
+  [1, 2, 9, 9, 6, 32, false, false],
+  [1, 1, 5, 7, 8, 8, false, false],
+] as [number, number, number, number, number, number, boolean, boolean][]) {
+  add({
+    name: `attention bfloat16 B${b} H${h} Sq${sq} Sk${sk} D${d} Dv${dv}${mask ? ' mask' : ''}${causal ? ' causal' : ''}`,
+    inputs: (g) => [rn(g, [b, h, sq, d]), rn(g, [b, h, sk, d]), rn(g, [b, h, sk, dv]), tf.lt(tf.rand([b, sk], { generator: g }), 0.25)],
+    fn: (q, k, v, m) => tf.scaledDotProductAttention(q!.to('bfloat16'), k!.to('bfloat16'), v!.to('bfloat16'), { keyPaddingMask: mask ? m : null, causal }).to('float32'),
+    tol: 1e-2,
+  });
+}
+add({
+  name: 'attention bfloat16 on the heads of a packed projection',
+  inputs: (g) => [rn(g, [2, 40, 3 * 2 * 32])],
+  fn: (x) => {
+    const [q, k, v] = tf.split(x!.to('bfloat16'), 64, -1).map((t) => tf.permute(tf.reshape(t, [2, 40, 2, 32]), [0, 2, 1, 3]));
+    return tf.scaledDotProductAttention(q!, k!, v!).to('float32');
+  },
+  tol: 1e-2,
+});
 add({ name: 'rand_uniform', inputs: () => [], fn: () => tf.rand([37, 3], { generator: new tf.Generator(3), low: -2, high: 5 }), grad: false });
 add({ name: 'rand_normal', inputs: () => [], fn: () => tf.randn([129], { generator: new tf.Generator(4) }), grad: false });
 add({

@@ -1,5 +1,5 @@
-// CPU flash attention: reads float32 operands in place through their strides (others staged as
-// contiguous float32), splits the work over threads and calls the loops of attention_kernel.h built
+// CPU flash attention: reads float32 operands in place through their strides (bf16 ones too where
+// the CPU has AVX512_BF16; others staged as contiguous float32), splits the work over threads and calls the loops of attention_kernel.h built
 // for the active ISA. A query row with no visible key outputs 0 and lse = -inf (PyTorch would give
 // NaN).
 #include <cmath>
@@ -14,9 +14,11 @@ namespace {
 struct Kernels {
   decltype(&attn_base::forward) forward;
   decltype(&attn_base::backward) backward;
+  decltype(&attn_avx512_bf16::forward_bf16) forward_bf16 = nullptr;  // bf16 operands, where the CPU has BF16
 };
 Kernels kernels() {
   Isa isa = active_isa();
+  if (isa >= Isa::avx512_bf16) return {attn_avx512_bf16::forward, attn_avx512_bf16::backward, attn_avx512_bf16::forward_bf16};
   if (isa >= Isa::avx512) return {attn_avx512::forward, attn_avx512::backward};
   if (isa == Isa::avx2) return {attn_avx2::forward, attn_avx2::backward};
   return {attn_base::forward, attn_base::backward};
@@ -24,7 +26,7 @@ Kernels kernels() {
 
 // An operand read where it lies when it is float32 with unit stride along its last dim (the heads
 // of a packed projection, a permuted output), else staged as a contiguous float32 copy.
-bool in_place(const View& v) { return v.dtype == DType::f32 && (v.strides[3] == 1 || v.shape[3] == 1); }
+bool in_place(const View& v, DType t = DType::f32) { return v.dtype == t && (v.strides[3] == 1 || v.shape[3] == 1); }
 template <class T>
 Rows<T> contiguous_rows(T* p, const View& v) { return {p, v.shape[1] * v.shape[2] * v.shape[3], v.shape[2] * v.shape[3], v.shape[3]}; }
 
@@ -59,12 +61,29 @@ struct AttnOut {
   }
 };
 
+// bf16 q, k, v and output, read and written where they lie, with bf16 products (attention_kernel.h)
+bool run_bf16(const OpCall& c, const Problem& p, const Kernels& kern, float* lse) {
+  if (!kern.forward_bf16 || !bf16_fits(p)) return false;
+  for (const View* v : {&c.in[0], &c.in[1], &c.in[2], &c.out[0]})
+    if (!in_place(*v, DType::bf16)) return false;
+  auto rows = [](const View& v) { return BInRows{v.ptr<uint16_t>(), v.strides[0], v.strides[1], v.strides[2]}; };
+  const BInRows q = rows(c.in[0]), k = rows(c.in[1]), v = rows(c.in[2]);
+  const View& ov = c.out[0];
+  const BOutRows o{ov.ptr<uint16_t>(), ov.strides[0], ov.strides[1], ov.strides[2]};
+  parallel_for(p.B * p.H, p.Sq * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
+    ScratchBf16 w(p);
+    for (int64_t bh = t0; bh < t1; ++bh) kern.forward_bf16(p, q, k, v, o, lse, bh, w);
+  });
+  return true;
+}
+
 void k_attention(OpCall& c) {
   Problem p(c, 3);
-  AttnIn q(c.in[0]), k(c.in[1]), v(c.in[2]);
-  AttnOut o(c.out[0]);
   float* lse = c.out[1].ptr<float>();
   const Kernels kern = kernels();
+  if (run_bf16(c, p, kern, lse)) return;
+  AttnIn q(c.in[0]), k(c.in[1]), v(c.in[2]);
+  AttnOut o(c.out[0]);
   parallel_for(p.B * p.H, p.Sq * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
     Scratch w(p);
     for (int64_t bh = t0; bh < t1; ++bh) kern.forward(p, q.rows, k.rows, v.rows, o.rows, lse, bh, w);

@@ -41,6 +41,8 @@ struct Rows {
 };
 using InRows = Rows<const float>;
 using OutRows = Rows<float>;
+using BInRows = Rows<const uint16_t>;  // bfloat16 bits
+using BOutRows = Rows<uint16_t>;
 
 // Per-thread tiles: the scaled query block (transposed, for the forward), transposed K and V tiles
 // (for the backward), scores, dP, accumulators.
@@ -56,6 +58,25 @@ struct Scratch {
   }
 };
 
+// The bf16 forward's tiles: query pairs, P pairs, the head's V pairs, scores, accumulators.
+struct ScratchBf16 {
+  std::vector<uint32_t> pairs;
+  std::vector<float> buf;
+  uint32_t *qp, *pp, *vp;
+  float *S, *acc;
+  explicit ScratchBf16(const Problem& p)
+      : pairs(static_cast<size_t>(p.D / 2 * kBr + kBc / 2 * kBr + (p.Dv + 31) / 32 * ((p.Sk + 1) / 2) * 32)),
+        buf(static_cast<size_t>(kBr * kBc + kBr * p.Dv)) {
+    qp = pairs.data();
+    pp = qp + p.D / 2 * kBr;
+    vp = pp + kBc / 2 * kBr;
+    S = buf.data();
+    acc = S + kBr * kBc;
+  }
+};
+// bf16 q, k, v with VDPBF16PS: D even, Dv 16, 32 or 64
+inline bool bf16_fits(const Problem& p) { return p.D % 2 == 0 && (p.Dv == 16 || p.Dv == 32 || p.Dv == 64); }
+
 namespace attn_base {
 void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
 void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
@@ -67,6 +88,11 @@ void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const flo
 namespace attn_avx512 {
 void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
 void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
+}
+namespace attn_avx512_bf16 {
+void forward(const Problem&, InRows q, InRows k, InRows v, OutRows o, float* lse, int64_t bh, Scratch&);
+void backward(const Problem&, InRows q, InRows k, InRows v, InRows go, const float* lse, const float* dsum, float* dq, float* dk, float* dv, int64_t bh, Scratch&);
+void forward_bf16(const Problem&, BInRows q, BInRows k, BInRows v, BOutRows o, float* lse, int64_t bh, ScratchBf16&);
 }
 
 }  // namespace tf::cpu
