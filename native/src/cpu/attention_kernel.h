@@ -16,9 +16,6 @@
 
 namespace tf::cpu::TF_ATTN_NS {
 
-static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
-static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
-
 // With AVX-512's 32 vector registers, blocks of 8 rows (16 accumulators and their operands) fit:
 // twice the multiply-adds per load of the 4-row blocks that the 16 AVX2 registers hold.
 #ifdef __AVX512F__

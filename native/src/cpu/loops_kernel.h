@@ -44,13 +44,8 @@ void softmax_row(const float* x, float* y, int64_t n) {
 }
 
 void layer_norm_row(const float* x, const float* w, const float* b, float eps, float* y, float* mean, float* rstd, int64_t n) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < n; ++j) s += x[j];
-  const float m = s / static_cast<float>(n);
-  float ss = 0.0f;
-#pragma omp simd reduction(+ : ss)
-  for (int64_t j = 0; j < n; ++j) ss += (x[j] - m) * (x[j] - m);
+  const float m = vsum(x, n, [](auto v) { return v; }) / static_cast<float>(n);
+  const float ss = vsum(x, n, [m](auto v) { return (v - m) * (v - m); });
   const float rs = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   if (w && b) {
 #pragma omp simd

@@ -13,6 +13,38 @@
 typedef float V16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t I16 __attribute__((vector_size(64), aligned(4)));
 
+static inline V16 vload(const float* p) { return *reinterpret_cast<const V16*>(p); }
+static inline void vstore(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
+
+// the sum of the 16 lanes, folded in halves (log depth)
+static inline float hsum(V16 v) {
+  typedef float V8 __attribute__((vector_size(32), aligned(4)));
+  typedef float V4 __attribute__((vector_size(16), aligned(4)));
+  const V8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const V4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+// sum over j < n of f(x[j]), f taking a float or a V16: in two vector accumulators (consecutive adds
+// do not wait on each other) folded by hsum. An `omp simd reduction` folded its lanes with 16
+// dependent scalar adds, most of the time of a LayerNorm row of 128.
+template <class F>
+static inline float vsum(const float* x, int64_t n, F f) {
+  V16 a = {}, b = {};
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    a += f(vload(x + j));
+    b += f(vload(x + j + 16));
+  }
+  if (j + 16 <= n) {
+    a += f(vload(x + j));
+    j += 16;
+  }
+  float s = hsum(a + b);
+  for (; j < n; ++j) s += f(x[j]);
+  return s;
+}
+
 // 2^n for integral n in [-127, 128], by writing the float's exponent field
 static inline float pow2_int(float n) {
   int32_t e = (static_cast<int32_t>(n) + 127) << 23;
