@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ISA_LEVELS, loaded, native, packageRoot, type IsaLevel } from './native.js';
+import type { Device } from './tensor/device.js';
 
 /** Sets the number of OpenMP threads kernels use; returns the number now in effect. */
 export function setThreads(n: number): number {
@@ -14,7 +15,19 @@ export function getThreads(): number {
 /** Limits kernels to an ISA level (clamped to what the CPU has); returns the level in effect. */
 export function setIsa(level: IsaLevel): IsaLevel {
   if (!(ISA_LEVELS as readonly string[]).includes(level)) throw new RangeError(`setIsa: unknown level ${level} (${ISA_LEVELS.join(', ')})`);
-  return native.setIsa(level) as IsaLevel;
+  isaInEffect = native.setIsa(level) as IsaLevel;
+  return isaInEffect;
+}
+let isaInEffect: IsaLevel | null = null;
+
+/**
+ * Whether bfloat16 products are native on `device`: a GPU, or a CPU whose kernels use AVX512_BF16
+ * (elsewhere bfloat16 operands are widened to float32 first, which costs more than it saves).
+ */
+export function nativeBf16(device: Device): boolean {
+  if (device !== 'cpu') return true;
+  isaInEffect ??= native.info().isa as IsaLevel;
+  return isaInEffect === 'avx512_bf16';
 }
 /** The ISA levels this CPU can run, lowest first. */
 export function availableIsas(): IsaLevel[] {

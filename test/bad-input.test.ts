@@ -144,6 +144,7 @@ describe('ops: errors name the op and the shapes or values', () => {
     ['embedding negative', () => tf.embedding(tf.zeros([5, 2]), tf.tensor([-1], { dtype: 'int32' })), /^embedding: index -1/],
     ['linear residual shape', () => tf.linear(tf.zeros([2, 3]), tf.zeros([4, 3]), null, tf.zeros([2, 3])), /^linear: residual \[2,3\] must have the output's shape \[2,4\]/],
     ['linear_int8 residual dtype', () => tf.linearInt8(tf.zeros([2, 3]), tf.quantizePerChannel(tf.ones([4, 3])), null, 0, tf.zeros([2, 4], { dtype: 'int32' })), /^linear_int8: residual must be a float tensor, got int32\[2,4\]/],
+    ['linear_int8 out dtype', () => tf.linearInt8(tf.zeros([2, 3]), tf.quantizePerChannel(tf.ones([4, 3])), null, 0, null, 'float16' as 'bfloat16'), /^linear_int8: outDtype must be float32 or bfloat16, got float16/],
     ['embedding scale of a float table', () => tf.embedding(tf.zeros([5, 2]), tf.tensor([1], { dtype: 'int32' }), tf.ones([5])), /^embedding: weight with a scale must be int8, got float32\[5,2\]/],
     ['embedding scale length', () => tf.embedding(tf.zeros([5, 2], { dtype: 'int8' }), tf.tensor([1], { dtype: 'int32' }), tf.ones([4])), /^embedding: row scale/],
     ['embedding dtype', () => tf.embedding(tf.zeros([5, 2]), tf.tensor([1])), /^embedding: index must be int32, got float32\[1\]/],

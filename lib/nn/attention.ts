@@ -1,11 +1,13 @@
 // Multi-head attention modules on the fused flash-style kernel: PyTorch's layout (packed in_proj,
 // out_proj) and the founding document's (separate query/key/value projections, no output projection).
+import { cast } from '../ops/elementwise.js';
 import { scaledDotProductAttention } from '../ops/nn.js';
 import { permute, reshape, slice, split, squeeze } from '../ops/shape.js';
 import { zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
 import { fillInPlace, xavierUniform } from './init.js';
+import { nativeBf16 } from '../runtime.js';
 import { project, int8Buffers, type Quantizable } from './int8.js';
 import { Linear } from './layers.js';
 import { Module } from './module.js';
@@ -78,11 +80,17 @@ export class MultiheadAttention extends Module implements Quantizable {
     const E = this.numHeads * this.headDim;  // the width of q, k and v
     const h = this.numHeads;
     let q: Tensor, k: Tensor, v: Tensor;
+    let bf16 = false;
     if (query === key && key === value) {
       this.inputObserver?.(query);
       // (B, S, 3E) as (B, S, 3, H, Dh): q, k and v are views whose gradients split's one backward
-      // writes side by side, with no copy to undo the head split
-      const qkv = project(query, w, b, ws, inputScale, this.fakeQuant);
+      // writes side by side, with no copy to undo the head split. With int8 weights, q, k and v
+      // come out in bfloat16 where its products are native: the attention then multiplies in bf16
+      // (softmax and sums in float32) and reads half the bytes; quantisation-aware training rounds
+      // them the same way, so it sees what the int8 model will compute.
+      bf16 = (w.dtype === 'int8' || this.fakeQuant) && nativeBf16(query.device);
+      let qkv = project(query, w, b, ws, inputScale, this.fakeQuant, null, bf16 ? 'bfloat16' : 'float32');
+      if (bf16 && qkv.dtype !== 'bfloat16') qkv = cast(qkv, 'bfloat16');
       const [B, S] = qkv.shape as [number, number];
       [q, k, v] = split(reshape(qkv, [B, S, 3, h, this.headDim]), 1, 2).map((t) => permute(squeeze(t, 2), [0, 2, 1, 3])) as [Tensor, Tensor, Tensor];
     } else {
@@ -94,7 +102,8 @@ export class MultiheadAttention extends Module implements Quantizable {
       [q, k, v] = [part(query, 0), part(key, 1), part(value, 2)];
     }
     const o = scaledDotProductAttention(q, k, v, opts);
-    return this.outProj.forward(mergeHeads(o), residual);
+    // an int8 out_proj quantises the bf16 rows directly; a float one takes them back in float32
+    return this.outProj.forward(bf16 && !this.outProj.quantized ? cast(mergeHeads(o), 'float32') : mergeHeads(o), residual);
   }
 }
 

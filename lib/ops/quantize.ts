@@ -21,14 +21,24 @@ export function quantizePerChannel(weight: Tensor): QuantizedWeight {
 /**
  * x · dequant(weight)ᵀ + bias with int8 arithmetic: x's rows are quantised symmetrically (to
  * max |row| / 127, or to `activationScale` when it is > 0), multiplied in int32, and scaled back;
- * `residual` (the output's shape) is added in the same pass.
+ * `residual` (the output's shape) is added in the same pass. The output is float32, or bfloat16
+ * (rounded in the same pass) with `outDtype: 'bfloat16'`.
  */
-export function linearInt8(x: Tensor, weight: QuantizedWeight, bias?: Tensor | null, activationScale = 0, residual?: Tensor | null): Tensor {
+export function linearInt8(
+  x: Tensor,
+  weight: QuantizedWeight,
+  bias?: Tensor | null,
+  activationScale = 0,
+  residual?: Tensor | null,
+  outDtype: 'float32' | 'bfloat16' = 'float32',
+): Tensor {
   checkTensor(x, 'linear_int8', 'input');
   checkTensor(weight.q, 'linear_int8', 'weight');
   checkTensor(weight.scale, 'linear_int8', 'weight scale');
   if (bias) checkTensor(bias, 'linear_int8', 'bias');
   if (residual) checkTensor(residual, 'linear_int8', 'residual');
   const inputs = [x, weight.q, weight.scale, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
-  return run1('linear_int8', inputs, residual ? [activationScale, 1] : [activationScale]);
+  if (outDtype !== 'float32' && outDtype !== 'bfloat16') throw new TypeError(`linear_int8: outDtype must be float32 or bfloat16, got ${outDtype}`);
+  const bf16 = outDtype === 'bfloat16';
+  return run1('linear_int8', inputs, bf16 ? [activationScale, residual ? 1 : 0, 1] : residual ? [activationScale, 1] : [activationScale]);
 }

@@ -35,7 +35,8 @@ struct PanelInfo {
 // Micro-kernels: rows [0, rows) of C (rows <= MR) x cols [0, cols) of one panel. A: u8 rows,
 // `lda` bytes apart, K padded to a multiple of 4; Wp: the panel, [K/4][NR][4] int8; R: the same
 // tile of a residual added after the bias (rows ldr apart), or null.
-// The rows beyond `rows` read row 0 and are not stored.
+// The rows beyond `rows` read row 0 and are not stored. C16: the tile of a bfloat16 output (C's
+// rows rounded to nearest even, ldc apart) instead of C, or null.
 struct Tile {
   int64_t kq;  // K / 4
   const uint8_t* A; int64_t lda; int rows;
@@ -43,6 +44,7 @@ struct Tile {
   const int8_t* Wp;
   float* C; int64_t ldc; int cols;
   const float* R = nullptr; int64_t ldr = 0;
+  uint16_t* C16 = nullptr;
 };
 constexpr int kVnniMR = 8, kVnniNR = 32;
 constexpr int kAvx2MR = 4, kAvx2NR = 8;
@@ -58,12 +60,14 @@ void quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float inv, uint8_t
 struct Args {
   int64_t M = 0, N = 0, K = 0;
   const float* X = nullptr;          // [M, K], contiguous
+  const uint16_t* X16 = nullptr;     // or bfloat16 [M, K], contiguous
   float static_scale = 0.0f;         // > 0: one activation scale for all rows; else per row
   const int8_t* W = nullptr; int64_t w_sn = 0, w_sk = 0;  // [N, K] through strides
   const float* w_scale = nullptr;    // [N]
   const float* bias = nullptr;       // [N] or null
   const float* residual = nullptr; int64_t ldr = 0;  // [M, N] rows ldr apart, or null
   float* C = nullptr; int64_t ldc = 0;
+  uint16_t* C16 = nullptr;           // a bfloat16 output instead of C (rows ldc apart)
   uint64_t w_storage = 0, w_version = 0;  // W's buffer and write count (View::storage_id, version); 0: unknown
 };
 

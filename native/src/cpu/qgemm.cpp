@@ -3,6 +3,8 @@
 // (panel, row tile) items split across the threads. K is not blocked: transformer K fits in L1/L2.
 #include <algorithm>
 #include <cstring>
+#include <vector>
+#include "tensorforge/dtype.h"
 #include "tensorforge/host_alloc.h"
 #include "tensorforge/isa.h"
 #include "tensorforge/parallel.h"
@@ -32,7 +34,9 @@ void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
       for (int64_t q = 0; q < t.kq; ++q)
         for (int u = 0; u < 4; ++u) acc += int32_t(a[q * 4 + u]) * int32_t(t.Wp[(q * kAvx2NR + j) * 4 + u]);
       float y = static_cast<float>(acc - p.offset[j]) * (t.a_scale[i] * p.w_scale[j]) + p.bias[j];
-      t.C[i * t.ldc + j] = t.R ? y + t.R[i * t.ldr + j] : y;
+      if (t.R) y += t.R[i * t.ldr + j];
+      if (t.C16) t.C16[i * t.ldc + j] = f32_to_bf16(y);
+      else t.C[i * t.ldc + j] = y;
     }
   }
 }
@@ -88,8 +92,11 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
   int8_t* w = reinterpret_cast<int8_t*>(packed + sum_bytes);
   const bool fixed = g.static_scale > 0.0f;  // static: one scale for every row
   auto quantize_rows = [&](int64_t b, int64_t e) {
+    std::vector<float> wide(g.X16 ? static_cast<size_t>(g.K) : 0);  // a bf16 row as float32
     for (int64_t i = b; i < e; ++i) {
-      const float* x = g.X + i * g.K;
+      const float* x = g.X16 ? wide.data() : g.X + i * g.K;
+      if (g.X16)
+        for (int64_t k = 0; k < g.K; ++k) wide[k] = bf16_to_f32(g.X16[i * g.K + k]);
       const float amax = fixed ? 0.0f : rows.amax(x, g.K);
       rows.quantize(x, g.K, Kp, fixed ? 1.0f / g.static_scale : inv_scale_of(amax), a.data() + i * Kp);
       a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
@@ -118,8 +125,8 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
     for (int64_t tile = mb * kTilesPerBlock; tile < std::min(m_tiles, (mb + 1) * kTilesPerBlock); ++tile) {
       const int64_t i0 = tile * MR;
       Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
-             w + p * Kp * NR, g.C + i0 * g.ldc + p * NR, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
-             g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr};
+             w + p * Kp * NR, g.C ? g.C + i0 * g.ldc + p * NR : nullptr, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
+             g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr, g.C16 ? g.C16 + i0 * g.ldc + p * NR : nullptr};
       ukr(t, info.data()[p]);
     }
   };

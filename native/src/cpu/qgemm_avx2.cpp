@@ -7,6 +7,15 @@
 #include "tensorforge/qgemm.h"
 
 namespace tf::qgemm {
+namespace {
+// dtype.h's f32_to_bf16 (nearest even; a NaN stays a quiet NaN), not included here: see
+// loops_kernel.h's to_bf16
+uint16_t to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+}  // namespace
 
 void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   constexpr int MR = kAvx2MR;
@@ -32,7 +41,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   const __m256i offset = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.offset));
   const __m256 w_scale = _mm256_loadu_ps(p.w_scale), bias = _mm256_loadu_ps(p.bias);
   // y for every row, unrolled and without a branch on the row count (with one, GCC 12 kept lo/hi in
-  // a stack copy); a partial tile is stored through a buffer
+  // a stack copy); a partial tile, or a bf16 one, is stored through a buffer
   __m256 y[MR];
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) {
@@ -40,7 +49,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
     const float sa = t.a_scale[i < t.rows ? i : 0];
     y[i] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(sa), w_scale)), bias);
   }
-  if (t.rows == MR && t.cols == kAvx2NR) {
+  if (t.rows == MR && t.cols == kAvx2NR && !t.C16) {
 #pragma GCC unroll 4
     for (int i = 0; i < MR; ++i)
       _mm256_storeu_ps(t.C + i * t.ldc, t.R ? _mm256_add_ps(y[i], _mm256_loadu_ps(t.R + i * t.ldr)) : y[i]);
@@ -50,7 +59,11 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) _mm256_store_ps(tmp[i], y[i]);
   for (int i = 0; i < t.rows; ++i)
-    for (int j = 0; j < t.cols; ++j) t.C[i * t.ldc + j] = t.R ? tmp[i][j] + t.R[i * t.ldr + j] : tmp[i][j];
+    for (int j = 0; j < t.cols; ++j) {
+      const float v = t.R ? tmp[i][j] + t.R[i * t.ldr + j] : tmp[i][j];
+      if (t.C16) t.C16[i * t.ldc + j] = to_bf16(v);
+      else t.C[i * t.ldc + j] = v;
+    }
 }
 
 float amax_avx2(const float* x, int64_t K) {

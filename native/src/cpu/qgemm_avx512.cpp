@@ -13,6 +13,16 @@ inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
   return acc;
 }
+
+// 16 floats to bfloat16, as dtype.h's f32_to_bf16 (nearest even; a NaN stays a quiet NaN), stored
+// under mask m (that header is not included here: see loops_kernel.h's to_bf16)
+inline void store_bf16(uint16_t* p, __mmask16 m, __m512 y) {
+  const __m512i u = _mm512_castps_si512(y), hi = _mm512_srli_epi32(u, 16);
+  const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q);
+  _mm512_mask_cvtepi32_storeu_epi16(p, m, _mm512_mask_or_epi32(rounded, nan, hi, _mm512_set1_epi32(0x40)));
+}
 }  // namespace
 
 void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
@@ -43,15 +53,19 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   for (int i = 0; i < MR; ++i) {
     if (i >= t.rows) break;
     const __m512 sa = _mm512_set1_ps(t.a_scale[i]);
-    float* out = t.C + i * t.ldc;
     __m512 y0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], off0)), _mm512_mul_ps(sa, ws0)), bias0);
     __m512 y1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], off1)), _mm512_mul_ps(sa, ws1)), bias1);
     if (t.R) {
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, t.R + i * t.ldr));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, t.R + i * t.ldr + 16));
     }
-    _mm512_mask_storeu_ps(out, m0, y0);
-    _mm512_mask_storeu_ps(out + 16, m1, y1);
+    if (t.C16) {
+      store_bf16(t.C16 + i * t.ldc, m0, y0);
+      store_bf16(t.C16 + i * t.ldc + 16, m1, y1);
+    } else {
+      _mm512_mask_storeu_ps(t.C + i * t.ldc, m0, y0);
+      _mm512_mask_storeu_ps(t.C + i * t.ldc + 16, m1, y1);
+    }
   }
 }
 

@@ -24,10 +24,16 @@ void k_quantize_per_channel(OpCall& c) {
   });
 }
 
+// bf16 activations are quantised from their rows and a bf16 output written in the epilogue, when
+// contiguous; other dtypes and layouts are staged as float32
 void k_linear_int8(OpCall& c) {
   const View &w = c.in[1];
-  F32In x(c.in[0]), scale(c.in[2]);
-  F32Out y(c.out[0]);
+  const bool x16 = c.in[0].dtype == DType::bf16 && c.in[0].contiguous(), y16 = c.out[0].dtype == DType::bf16 && c.out[0].contiguous();
+  F32In scale(c.in[2]);
+  std::optional<F32In> x;
+  std::optional<F32Out> y;
+  if (!x16) x.emplace(c.in[0]);
+  if (!y16) y.emplace(c.out[0]);
   const LinearTail tail = linear_tail(c, 3, 1);
   std::optional<F32In> bias, residual;
   if (tail.bias) bias.emplace(*tail.bias);
@@ -36,7 +42,8 @@ void k_linear_int8(OpCall& c) {
   g.N = w.shape[0];
   g.K = w.shape[1];
   g.M = g.K ? c.in[0].numel() / g.K : c.out[0].numel() / std::max<int64_t>(g.N, 1);
-  g.X = x.p;
+  if (x16) g.X16 = c.in[0].ptr<uint16_t>();
+  else g.X = x->p;
   g.static_scale = static_cast<float>(c.attrs[0]);
   g.W = w.ptr<int8_t>();
   g.w_sn = w.strides[0];
@@ -49,10 +56,11 @@ void k_linear_int8(OpCall& c) {
     g.residual = residual->p;
     g.ldr = g.N;
   }
-  g.C = y.p;
+  if (y16) g.C16 = c.out[0].ptr<uint16_t>();
+  else g.C = y->p;
   g.ldc = g.N;
   qgemm::run(g);
-  y.commit();
+  if (y) y->commit();
 }
 
 TF_REGISTER_KERNEL(cpu, quantize_per_channel, k_quantize_per_channel);

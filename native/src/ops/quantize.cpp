@@ -19,11 +19,12 @@ void infer_quantize_per_channel(const OpCall& c, std::vector<OutSpec>& outs) {
 }
 
 // linear_int8(x [..., K] float, q int8 [N, K], scale float32 [N], bias? float32 [N], residual?
-// [..., N]; attrs: activation scale, > 0 static, 0 dynamic per row; residual? as linear's)
-// -> float32 [..., N]
+// [..., N]; attrs: activation scale, > 0 static, 0 dynamic per row; residual? as linear's;
+// bf16 out? 1: bfloat16 output) -> float32 (or bfloat16) [..., N]
 void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
-  expect_attrs(c, 1, 2);
-  const bool residual = c.attrs.size() == 2 && attr_int(c, 1, "residual", 0, 1) == 1;
+  expect_attrs(c, 1, 3);
+  const bool residual = c.attrs.size() >= 2 && attr_int(c, 1, "residual", 0, 1) == 1;
+  const bool bf16_out = c.attrs.size() == 3 && attr_int(c, 2, "bf16 out", 0, 1) == 1;
   expect_inputs(c, residual ? 4 : 3, residual ? 5 : 4);
   expect_float(c, 0, "input");
   expect_rank(c, 0, 1, kMaxRank, "input");
@@ -39,7 +40,7 @@ void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
   if (tail.bias) expect_vector(c, 3, N, "bias");
   double s = c.attrs[0];
   if (!(s >= 0.0) || !std::isfinite(s)) fail(c, "activation scale must be finite and >= 0 (0: dynamic), got " + std::to_string(s));
-  OutSpec o = spec_of(x, DType::f32);
+  OutSpec o = spec_of(x, bf16_out ? DType::bf16 : DType::f32);
   o.shape[o.rank - 1] = N;
   if (tail.residual) expect_residual(c, c.in.size() - 1, o);
   outs.push_back(o);
