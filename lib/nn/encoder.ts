@@ -1,7 +1,8 @@
 // Encoder layers: the founding document's SeedEncoderLayer and PyTorch's TransformerEncoderLayer,
 // plus TransformerEncoder (a stack of layers, named layers.0, layers.1, ...).
 import { blockScope } from '../autograd/mode.js';
-import { add } from '../ops/elementwise.js';
+import { add, cast } from '../ops/elementwise.js';
+import { nativeBf16 } from '../runtime.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { MultiheadAttention, SeedSelfAttention, type AttentionCallOptions } from './attention.js';
@@ -90,9 +91,20 @@ export class TransformerEncoderLayer extends Module {
     return add(residual, this.dropout1.forward(this.selfAttn.forward(x, x, x, opts)));
   }
   private ff(x: Tensor, residual: Tensor): Tensor {
+    if (!this.training) {
+      if (!this.int8HiddenBf16(x)) return this.linear2.forward(this.activation.forward(this.linear1.forward(x)), residual);
+      const hidden = this.activation.forward(this.linear1.forward(x, null, 'bfloat16'));
+      return this.linear2.forward(this.linear2.quantized ? hidden : cast(hidden, 'float32'), residual);
+    }
     const hidden = this.dropout.forward(this.activation.forward(this.linear1.forward(x)));
-    if (!this.training) return this.linear2.forward(hidden, residual);
     return add(residual, this.dropout2.forward(this.linear2.forward(hidden)));
+  }
+  // an int8 feed-forward (or its fake-quantised form) in eval mode keeps its hidden layer in bf16
+  // where bf16 is native: half the bytes between the two GEMMs, with a rounding far finer than the
+  // int8 quantisation linear2 applies to its input anyway
+  private int8HiddenBf16(x: Tensor): boolean {
+    const int8 = (l: Linear) => l.quantized || l.fakeQuant;
+    return int8(this.linear1) && int8(this.linear2) && nativeBf16(x.device);
   }
   forward(src: Tensor, opts: AttentionCallOptions = {}): Tensor {
     if (this.normFirst) {

@@ -54,8 +54,9 @@ export function fakeQuantize(x: Tensor): Tensor {
 
 /**
  * x Wᵀ + b (+ residual) for a float or an int8 weight (then `scale` and the optional static
- * `inputScale` apply, and `int8Out` is the output dtype); `fake`: float weights, with input and
- * weight fake-quantised (quantisation-aware training).
+ * `inputScale` apply); `fake`: float weights, with input and weight fake-quantised
+ * (quantisation-aware training). `outDtype` bfloat16: the output rounded to bf16 (by the int8
+ * GEMM's epilogue, or a cast after a float one).
  */
 export function project(
   x: Tensor,
@@ -65,9 +66,12 @@ export function project(
   inputScale: Tensor | null,
   fake = false,
   residual: Tensor | null = null,
-  int8Out: 'float32' | 'bfloat16' = 'float32',
+  outDtype: 'float32' | 'bfloat16' = 'float32',
 ): Tensor {
-  if (weight.dtype !== 'int8') return fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias, residual) : linear(x, weight, bias, residual);
-  if (!scale) throw new Error(`int8 linear: weight ${weight.shape} has no scale`);
-  return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0, residual, int8Out);
+  if (weight.dtype === 'int8') {
+    if (!scale) throw new Error(`int8 linear: weight ${weight.shape} has no scale`);
+    return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0, residual, outDtype);
+  }
+  const y = fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias, residual) : linear(x, weight, bias, residual);
+  return outDtype === 'bfloat16' && y.dtype !== 'bfloat16' ? cast(y, 'bfloat16') : y;
 }

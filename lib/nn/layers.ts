@@ -40,10 +40,13 @@ export class Linear extends Module implements Quantizable {
     if (this.quantized) throw new Error('Linear.quantize: already quantized');
     this.replaceParameter('weight', int8Buffers(this.weight, 'weight', 'input_scale', activationScale));
   }
-  /** `residual` (the output's shape), when given, is added in the same pass: residual + linear(x). */
-  forward(x: Tensor, residual: Tensor | null = null): Tensor {
+  /**
+   * `residual` (the output's shape), when given, is added in the same pass: residual + linear(x).
+   * `outDtype` bfloat16 rounds the output to bf16 (in the int8 GEMM's own pass when quantised).
+   */
+  forward(x: Tensor, residual: Tensor | null = null, outDtype: 'float32' | 'bfloat16' = 'float32'): Tensor {
     this.inputObserver?.(x);
-    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant, residual);
+    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant, residual, outDtype);
   }
 }
 

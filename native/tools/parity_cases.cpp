@@ -144,6 +144,9 @@ void linear_algebra(std::vector<Case>& cs) {
   cs.push_back({"linear_int8", {in(F, {5, 37}), in(Q, {11, 37}, -127, 128), in(F, {11}, 0.001, 0.02), in(F, {11})}, {0}});
   cs.push_back({"linear_int8", {in(F, {2, 3, 64}), in(Q, {19, 64}, -127, 128), in(F, {19}, 0.001, 0.02)}, {0.02}});
   cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {70}), in(F, {9, 70})}, {0, 1}});
+  // bf16 activations in, a bf16 output (the q, k, v of an int8 attention)
+  cs.push_back({"linear_int8", {in(B, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {70})}, {0, 0, 1}});
+  cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {9, 70})}, {0.02, 1, 1}});
 }
 
 void layers(std::vector<Case>& cs) {

@@ -32,6 +32,18 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   __m512i c0[MR], c1[MR];
 #pragma GCC unroll 16  // not a loop: GCC 12 turns a zeroing loop into a memset of a stack copy (rep stos)
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_si512();
+  // the tile's output (and residual) lines, requested now so that their misses overlap the products
+  for (int i = 0; i < t.rows; ++i) {
+    if (t.C16) _mm_prefetch(reinterpret_cast<const char*>(t.C16 + i * t.ldc), _MM_HINT_ET0);
+    else {
+      _mm_prefetch(reinterpret_cast<const char*>(t.C + i * t.ldc), _MM_HINT_ET0);
+      _mm_prefetch(reinterpret_cast<const char*>(t.C + i * t.ldc + 16), _MM_HINT_ET0);
+    }
+    if (t.R) {
+      _mm_prefetch(reinterpret_cast<const char*>(t.R + i * t.ldr), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(t.R + i * t.ldr + 16), _MM_HINT_T0);
+    }
+  }
   const int8_t* w = t.Wp;
   for (int64_t q = 0; q < t.kq; ++q, w += kVnniNR * 4) {
     const __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + 64);
