@@ -157,9 +157,12 @@ for (const [xs, n, bias, act] of [
 }
 add({ name: 'linear_int8 residual', inputs: (g) => [rn(g, [3, 11, 40]), rn(g, [70, 40]), rn(g, [70]), rn(g, [3, 11, 70])], fn: (x, w, b, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), b, 0, r), grad: false, tol: 1e-5 });
 add({ name: 'linear_int8 residual, no bias, static scale', inputs: (g) => [rn(g, [13, 30]), rn(g, [9, 30]), strided(rn(g, [13, 9]))], fn: (x, w, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0.02, r), grad: false, tol: 1e-5 });
-add({ name: 'linear_int8 bfloat16 in, bfloat16 out', inputs: (g) => [rn(g, [3, 11, 40]), rn(g, [70, 40]), rn(g, [70])], fn: (x, w, b) => tf.linearInt8(x!.to('bfloat16'), tf.quantizePerChannel(w!), b, 0, null, 'bfloat16').to('float32'), grad: false, tol: 1e-2 });
-add({ name: 'linear_int8 bfloat16 out, residual, static scale', inputs: (g) => [rn(g, [13, 30]), rn(g, [9, 30]), rn(g, [13, 9])], fn: (x, w, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0.02, r, 'bfloat16').to('float32'), grad: false, tol: 1e-2 });
-add({ name: 'linear_int8 strided bfloat16 input, bfloat16 out', inputs: (g) => [strided(rn(g, [6, 20])).to('bfloat16'), rn(g, [33, 20])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0, null, 'bfloat16').to('float32'), grad: false, tol: 1e-2 });
+add({ name: 'linear_int8 bfloat16 in, bfloat16 out', inputs: (g) => [rn(g, [3, 11, 40]), rn(g, [70, 40]), rn(g, [70])], fn: (x, w, b) => tf.linearInt8(x!.to('bfloat16'), tf.quantizePerChannel(w!), b, 0, null, { outDtype: 'bfloat16' }).to('float32'), grad: false, tol: 1e-2 });
+add({ name: 'linear_int8 bfloat16 out, residual, static scale', inputs: (g) => [rn(g, [13, 30]), rn(g, [9, 30]), rn(g, [13, 9])], fn: (x, w, r) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0.02, r, { outDtype: 'bfloat16' }).to('float32'), grad: false, tol: 1e-2 });
+add({ name: 'linear_int8 strided bfloat16 input, bfloat16 out', inputs: (g) => [strided(rn(g, [6, 20])).to('bfloat16'), rn(g, [33, 20])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0, null, { outDtype: 'bfloat16' }).to('float32'), grad: false, tol: 1e-2 });
+add({ name: 'linear_int8 gelu, bfloat16 out', inputs: (g) => [rn(g, [2, 9, 40]), rn(g, [70, 40]), rn(g, [70])], fn: (x, w, b) => tf.linearInt8(x!, tf.quantizePerChannel(w!), b, 0, null, { activation: 'gelu', outDtype: 'bfloat16' }).to('float32'), grad: false, tol: 1e-2 });
+add({ name: 'linear_int8 gelu', inputs: (g) => [rn(g, [13, 40]), rn(g, [37, 40]), rn(g, [37])], fn: (x, w, b) => tf.linearInt8(x!, tf.quantizePerChannel(w!), b, 0, null, { activation: 'gelu' }), grad: false, tol: 1e-5 });
+add({ name: 'linear_int8 relu, static scale', inputs: (g) => [rn(g, [13, 40]), rn(g, [37, 40])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!), null, 0.03, null, { activation: 'relu' }), grad: false, tol: 1e-5 });
 add({ name: 'linear_int8 strided bfloat16 input', inputs: (g) => [strided(rn(g, [6, 20])).to('bfloat16'), rn(g, [9, 20])], fn: (x, w) => tf.linearInt8(x!, tf.quantizePerChannel(w!)), grad: false, tol: 1e-5 });
 
 for (const s of [[1, 1], [3, 17], [129, 37], [2, 3, 64]]) {

@@ -89,7 +89,7 @@ export class MultiheadAttention extends Module implements Quantizable {
       // (softmax and sums in float32) and reads half the bytes; quantisation-aware training rounds
       // them the same way, so it sees what the int8 model will compute.
       bf16 = (w.dtype === 'int8' || this.fakeQuant) && nativeBf16(query.device);
-      const qkv = project(query, w, b, ws, inputScale, this.fakeQuant, null, bf16 ? 'bfloat16' : 'float32');
+      const qkv = project(query, w, b, ws, inputScale, this.fakeQuant, null, { outDtype: bf16 ? 'bfloat16' : 'float32' });
       const [B, S] = qkv.shape as [number, number];
       [q, k, v] = split(reshape(qkv, [B, S, 3, h, this.headDim]), 1, 2).map((t) => permute(squeeze(t, 2), [0, 2, 1, 3])) as [Tensor, Tensor, Tensor];
     } else {

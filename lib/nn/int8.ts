@@ -3,10 +3,10 @@
 // for static quantisation, `<prefix>input_scale`, so quantised state dicts save and load like any
 // other. Float weights go through linear(); int8 ones through the int8 GEMM.
 import { noGrad } from '../autograd/mode.js';
-import { add, cast, mul, sub } from '../ops/elementwise.js';
+import { add, cast, gelu, mul, relu, sub } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
-import { linearInt8, quantizePerChannel } from '../ops/quantize.js';
+import { linearInt8, quantizePerChannel, type LinearInt8Options } from '../ops/quantize.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -55,8 +55,8 @@ export function fakeQuantize(x: Tensor): Tensor {
 /**
  * x Wᵀ + b (+ residual) for a float or an int8 weight (then `scale` and the optional static
  * `inputScale` apply); `fake`: float weights, with input and weight fake-quantised
- * (quantisation-aware training). `outDtype` bfloat16: the output rounded to bf16 (by the int8
- * GEMM's epilogue, or a cast after a float one).
+ * (quantisation-aware training). `opts`: an activation after the bias and a bfloat16 output, in
+ * the int8 GEMM's own pass (after a float one: the same ops, one after the other).
  */
 export function project(
   x: Tensor,
@@ -66,12 +66,14 @@ export function project(
   inputScale: Tensor | null,
   fake = false,
   residual: Tensor | null = null,
-  outDtype: 'float32' | 'bfloat16' = 'float32',
+  opts: LinearInt8Options = {},
 ): Tensor {
   if (weight.dtype === 'int8') {
     if (!scale) throw new Error(`int8 linear: weight ${weight.shape} has no scale`);
-    return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0, residual, outDtype);
+    return linearInt8(x, { q: weight, scale }, bias, inputScale ? (inputScale.data() as Float32Array)[0]! : 0, residual, opts);
   }
-  const y = fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias, residual) : linear(x, weight, bias, residual);
-  return outDtype === 'bfloat16' && y.dtype !== 'bfloat16' ? cast(y, 'bfloat16') : y;
+  if (opts.activation && residual) throw new Error('project: an activation and a residual together: which comes first is not defined');
+  let y = fake ? linear(fakeQuantize(x), fakeQuantize(weight), bias, residual) : linear(x, weight, bias, residual);
+  if (opts.activation) y = opts.activation === 'gelu' ? gelu(y) : relu(y);
+  return opts.outDtype === 'bfloat16' && y.dtype !== 'bfloat16' ? cast(y, 'bfloat16') : y;
 }

@@ -3,6 +3,7 @@ import { gelu, relu } from '../ops/elementwise.js';
 import { dropout, embedding, layerNorm } from '../ops/nn.js';
 import { ones, zeros } from '../tensor/create.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
+import type { LinearInt8Options } from '../ops/quantize.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearUniform, normal } from './init.js';
 import { fakeQuantize, int8Buffers, project, type Quantizable } from './int8.js';
@@ -42,11 +43,12 @@ export class Linear extends Module implements Quantizable {
   }
   /**
    * `residual` (the output's shape), when given, is added in the same pass: residual + linear(x).
-   * `outDtype` bfloat16 rounds the output to bf16 (in the int8 GEMM's own pass when quantised).
+   * `opts`: an activation after the bias and a bfloat16 output (in the int8 GEMM's own pass when
+   * quantised).
    */
-  forward(x: Tensor, residual: Tensor | null = null, outDtype: 'float32' | 'bfloat16' = 'float32'): Tensor {
+  forward(x: Tensor, residual: Tensor | null = null, opts: LinearInt8Options = {}): Tensor {
     this.inputObserver?.(x);
-    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant, residual, outDtype);
+    return project(x, this.weight, this.bias, this.param('weight_scale'), this.param('input_scale'), this.fakeQuant, residual, opts);
   }
 }
 

@@ -18,11 +18,17 @@ export function quantizePerChannel(weight: Tensor): QuantizedWeight {
   return { q: q!, scale: scale! };
 }
 
+export interface LinearInt8Options {
+  /** float32 (default), or bfloat16: rounded in the GEMM's own pass */
+  outDtype?: 'float32' | 'bfloat16';
+  /** applied after the bias in the same pass (not with a residual); gelu: the exact (erf) form */
+  activation?: 'relu' | 'gelu' | null;
+}
+
 /**
  * x · dequant(weight)ᵀ + bias with int8 arithmetic: x's rows are quantised symmetrically (to
  * max |row| / 127, or to `activationScale` when it is > 0), multiplied in int32, and scaled back;
- * `residual` (the output's shape) is added in the same pass. The output is float32, or bfloat16
- * (rounded in the same pass) with `outDtype: 'bfloat16'`.
+ * `residual` (the output's shape) is added in the same pass.
  */
 export function linearInt8(
   x: Tensor,
@@ -30,15 +36,19 @@ export function linearInt8(
   bias?: Tensor | null,
   activationScale = 0,
   residual?: Tensor | null,
-  outDtype: 'float32' | 'bfloat16' = 'float32',
+  opts: LinearInt8Options = {},
 ): Tensor {
   checkTensor(x, 'linear_int8', 'input');
   checkTensor(weight.q, 'linear_int8', 'weight');
   checkTensor(weight.scale, 'linear_int8', 'weight scale');
   if (bias) checkTensor(bias, 'linear_int8', 'bias');
   if (residual) checkTensor(residual, 'linear_int8', 'residual');
-  const inputs = [x, weight.q, weight.scale, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  const outDtype = opts.outDtype ?? 'float32', activation = opts.activation ?? null;
   if (outDtype !== 'float32' && outDtype !== 'bfloat16') throw new TypeError(`linear_int8: outDtype must be float32 or bfloat16, got ${outDtype}`);
-  const bf16 = outDtype === 'bfloat16';
-  return run1('linear_int8', inputs, bf16 ? [activationScale, residual ? 1 : 0, 1] : residual ? [activationScale, 1] : [activationScale]);
+  const act = activation === null ? 0 : activation === 'relu' ? 1 : activation === 'gelu' ? 2 : -1;
+  if (act < 0) throw new TypeError(`linear_int8: activation must be relu, gelu or null, got ${activation}`);
+  const inputs = [x, weight.q, weight.scale, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  const attrs = [activationScale, residual ? 1 : 0, outDtype === 'bfloat16' ? 1 : 0, act];
+  while (attrs.length > 1 && attrs[attrs.length - 1] === 0) attrs.pop();  // the shortest form the op takes
+  return run1('linear_int8', inputs, attrs);
 }

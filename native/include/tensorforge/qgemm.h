@@ -24,6 +24,11 @@ inline int32_t quantize(float x, float inv) {
   return static_cast<int32_t>(q > kQMax ? kQMax : q < -kQMax ? -kQMax : q);
 }
 
+// An activation applied in the epilogue, after the bias (the op has no residual then).
+enum class Act : int { none = 0, relu = 1, gelu = 2 };
+// y[0, n) = act(y), in baseline code (the micro-kernels' buffered paths call it)
+void activate(float* y, int64_t n, Act act);
+
 // The epilogue's inputs for one NR-wide panel of output columns (padded to NR).
 template <int NR>
 struct PanelInfo {
@@ -36,7 +41,7 @@ struct PanelInfo {
 // `lda` bytes apart, K padded to a multiple of 4; Wp: the panel, [K/4][NR][4] int8; R: the same
 // tile of a residual added after the bias (rows ldr apart), or null.
 // The rows beyond `rows` read row 0 and are not stored. C16: the tile of a bfloat16 output (C's
-// rows rounded to nearest even, ldc apart) instead of C, or null.
+// rows rounded to nearest even, ldc apart) instead of C, or null; act: after the bias.
 struct Tile {
   int64_t kq;  // K / 4
   const uint8_t* A; int64_t lda; int rows;
@@ -45,6 +50,7 @@ struct Tile {
   float* C; int64_t ldc; int cols;
   const float* R = nullptr; int64_t ldr = 0;
   uint16_t* C16 = nullptr;
+  Act act = Act::none;
 };
 constexpr int kVnniMR = 8, kVnniNR = 32;
 constexpr int kAvx2MR = 4, kAvx2NR = 8;
@@ -68,6 +74,7 @@ struct Args {
   const float* residual = nullptr; int64_t ldr = 0;  // [M, N] rows ldr apart, or null
   float* C = nullptr; int64_t ldc = 0;
   uint16_t* C16 = nullptr;           // a bfloat16 output instead of C (rows ldc apart)
+  Act act = Act::none;
   uint64_t w_storage = 0, w_version = 0;  // W's buffer and write count (View::storage_id, version); 0: unknown
 };
 

@@ -4,11 +4,12 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
-#include "tensorforge/dtype.h"
+#include "tensorforge/convert.h"
 #include "tensorforge/host_alloc.h"
 #include "tensorforge/isa.h"
 #include "tensorforge/parallel.h"
 #include "tensorforge/qgemm.h"
+#include "tensorforge/scalar_math.h"
 #include "pack_cache.h"
 
 namespace tf::qgemm {
@@ -34,6 +35,7 @@ void ukr_scalar(const Tile& t, const PanelInfo<kAvx2NR>& p) {
       for (int64_t q = 0; q < t.kq; ++q)
         for (int u = 0; u < 4; ++u) acc += int32_t(a[q * 4 + u]) * int32_t(t.Wp[(q * kAvx2NR + j) * 4 + u]);
       float y = static_cast<float>(acc - p.offset[j]) * (t.a_scale[i] * p.w_scale[j]) + p.bias[j];
+      activate(&y, 1, t.act);
       if (t.R) y += t.R[i * t.ldr + j];
       if (t.C16) t.C16[i * t.ldc + j] = f32_to_bf16(y);
       else t.C[i * t.ldc + j] = y;
@@ -95,8 +97,7 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
     std::vector<float> wide(g.X16 ? static_cast<size_t>(g.K) : 0);  // a bf16 row as float32
     for (int64_t i = b; i < e; ++i) {
       const float* x = g.X16 ? wide.data() : g.X + i * g.K;
-      if (g.X16)
-        for (int64_t k = 0; k < g.K; ++k) wide[k] = bf16_to_f32(g.X16[i * g.K + k]);
+      if (g.X16) bf16_run_to_f32(g.X16 + i * g.K, wide.data(), g.K);
       const float amax = fixed ? 0.0f : rows.amax(x, g.K);
       rows.quantize(x, g.K, Kp, fixed ? 1.0f / g.static_scale : inv_scale_of(amax), a.data() + i * Kp);
       a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
@@ -126,7 +127,7 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
       const int64_t i0 = tile * MR;
       Tile t{Kp / 4, a.data() + i0 * Kp, Kp, static_cast<int>(std::min<int64_t>(MR, g.M - i0)), a_scale.data() + i0,
              w + p * Kp * NR, g.C ? g.C + i0 * g.ldc + p * NR : nullptr, g.ldc, static_cast<int>(std::min<int64_t>(NR, g.N - p * NR)),
-             g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr, g.C16 ? g.C16 + i0 * g.ldc + p * NR : nullptr};
+             g.residual ? g.residual + i0 * g.ldr + p * NR : nullptr, g.ldr, g.C16 ? g.C16 + i0 * g.ldc + p * NR : nullptr, g.act};
       ukr(t, info.data()[p]);
     }
   };
@@ -148,6 +149,13 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
 }
 
 }  // namespace
+
+void activate(float* y, int64_t n, Act act) {
+  if (act == Act::relu)
+    for (int64_t i = 0; i < n; ++i) y[i] = sm::relu(y[i]);
+  else if (act == Act::gelu)
+    for (int64_t i = 0; i < n; ++i) y[i] = sm::gelu(y[i]);
+}
 
 void run(const Args& g) {
   if (g.M == 0 || g.N == 0) return;

@@ -41,7 +41,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   const __m256i offset = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.offset));
   const __m256 w_scale = _mm256_loadu_ps(p.w_scale), bias = _mm256_loadu_ps(p.bias);
   // y for every row, unrolled and without a branch on the row count (with one, GCC 12 kept lo/hi in
-  // a stack copy); a partial tile, or a bf16 one, is stored through a buffer
+  // a stack copy); a partial tile, a bf16 one or one with an activation goes through a buffer
   __m256 y[MR];
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) {
@@ -49,7 +49,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
     const float sa = t.a_scale[i < t.rows ? i : 0];
     y[i] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(sa), w_scale)), bias);
   }
-  if (t.rows == MR && t.cols == kAvx2NR && !t.C16) {
+  if (t.rows == MR && t.cols == kAvx2NR && !t.C16 && t.act == Act::none) {
 #pragma GCC unroll 4
     for (int i = 0; i < MR; ++i)
       _mm256_storeu_ps(t.C + i * t.ldc, t.R ? _mm256_add_ps(y[i], _mm256_loadu_ps(t.R + i * t.ldr)) : y[i]);
@@ -58,6 +58,7 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   alignas(32) float tmp[MR][kAvx2NR];
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) _mm256_store_ps(tmp[i], y[i]);
+  if (t.act != Act::none) activate(tmp[0], MR * kAvx2NR, t.act);
   for (int i = 0; i < t.rows; ++i)
     for (int j = 0; j < t.cols; ++j) {
       const float v = t.R ? tmp[i][j] + t.R[i * t.ldr + j] : tmp[i][j];

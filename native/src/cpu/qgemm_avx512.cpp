@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include "tensorforge/qgemm.h"
+#include "vector_math.h"
 
 namespace tf::qgemm {
 namespace {
@@ -22,6 +23,14 @@ inline void store_bf16(uint16_t* p, __mmask16 m, __m512 y) {
   const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
   const __mmask16 nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q);
   _mm512_mask_cvtepi32_storeu_epi16(p, m, _mm512_mask_or_epi32(rounded, nan, hi, _mm512_set1_epi32(0x40)));
+}
+
+// relu (NaN stays NaN, as sm::relu) or gelu with vector_math.h's erf
+inline __m512 activate16(__m512 y, Act act) {
+  if (act == Act::relu) return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), y, _mm512_setzero_ps());
+  const V16 x = reinterpret_cast<V16&>(y);
+  const V16 g = 0.5f * x * (1.0f + verf(x * 0.70710678118654752f));
+  return reinterpret_cast<const __m512&>(g);
 }
 }  // namespace
 
@@ -67,6 +76,10 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
     const __m512 sa = _mm512_set1_ps(t.a_scale[i]);
     __m512 y0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], off0)), _mm512_mul_ps(sa, ws0)), bias0);
     __m512 y1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], off1)), _mm512_mul_ps(sa, ws1)), bias1);
+    if (t.act != Act::none) {
+      y0 = activate16(y0, t.act);
+      y1 = activate16(y1, t.act);
+    }
     if (t.R) {
       y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, t.R + i * t.ldr));
       y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, t.R + i * t.ldr + 16));

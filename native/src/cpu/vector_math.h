@@ -72,19 +72,20 @@ static inline F vexp(F x) {
   return p * pow2_int(n);
 }
 
-// erf for float32: x P(x^2) / Q(x^2) on [-4, 4] (beyond it erf is +-1 in float32), the rational
-// approximation used by XLA and Eigen; absolute error below 5e-7.
-static inline float verf(float x) {
-  x = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
-  const float x2 = x * x;
-  float p = -2.72614225801306e-10f;
+// erf for float32 (F = float or V16, lane by lane): x P(x^2) / Q(x^2) on [-4, 4] (beyond it erf is
+// +-1 in float32), the rational approximation used by XLA and Eigen; absolute error below 5e-7.
+template <class F>
+static inline F verf(F x) {
+  x = x < -4.0f ? F{} - 4.0f : (x > 4.0f ? F{} + 4.0f : x);
+  const F x2 = x * x;
+  F p = F{} - 2.72614225801306e-10f;
   p = p * x2 + 2.77068142495902e-08f;
   p = p * x2 - 2.10102402082508e-06f;
   p = p * x2 - 5.69250639462346e-05f;
   p = p * x2 - 7.34990630326855e-04f;
   p = p * x2 - 2.95459980854025e-03f;
   p = p * x2 - 1.60960333262415e-02f;
-  float q = -1.45660718464996e-05f;
+  F q = F{} - 1.45660718464996e-05f;
   q = q * x2 - 2.13374055278905e-04f;
   q = q * x2 - 1.68282697438203e-03f;
   q = q * x2 - 7.37332916720468e-03f;

@@ -3,6 +3,7 @@
 // per row into scratch, then exact int32 dot products (dp4a) and the reference's epilogue.
 #include "common.cuh"
 #include "tensorforge/qgemm.h"
+#include "tensorforge/scalar_math.h"
 
 namespace tf::cuda {
 namespace {
@@ -30,9 +31,9 @@ __global__ void quantize_rows_kernel(DView v, int64_t rows, int64_t K, int64_t K
   }
 }
 
-// y[m, n] = float(sum_k qx[m, k] qw[n, k]) * (sx[m] * sw[n]) + bias[n] (+ residual[m, n]); one
+// y[m, n] = act(float(sum_k qx[m, k] qw[n, k]) * (sx[m] * sw[n]) + bias[n]) (+ residual[m, n]); one
 // thread per output
-__global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8_t* qw, DView sw, DView bias, bool has_bias, DView res,
+__global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8_t* qw, DView sw, DView bias, bool has_bias, int act, DView res,
                                    bool has_res, DView o, int64_t M, int64_t N, int64_t Kp) {
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < M * N; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t m = e / N, n = e % N;
@@ -42,6 +43,8 @@ __global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8
     for (int64_t k = 0; k < Kp / 4; ++k) acc = __dp4a(a[k], b[k], acc);
     float y = static_cast<float>(acc) * (sx[m] * sw.load(n * sw.strides[0]));
     if (has_bias) y += bias.load(n * bias.strides[0]);
+    if (act == 1) y = sm::relu(y);
+    if (act == 2) y = sm::gelu(y);
     if (has_res) y += res.load(res.offset_of(e));
     o.store(o.offset_of(e), y);
   }
@@ -77,9 +80,10 @@ void k_linear_int8(OpCall& c) {
   pad_rows_kernel<<<grid_for(N * Kp), kThreads, 0, stream()>>>(dview(w), qw.as<int8_t>(), N, K, Kp);
   TF_CUDA_LAUNCHED();
   const LinearTail tail = linear_tail(c, 3, 1);
+  const int act = c.attrs.size() == 4 ? static_cast<int>(c.attrs[3]) : 0;  // 1 relu, 2 gelu, after the bias
   const DView bias = dview(tail.bias ? *tail.bias : c.in[2]), res = dview(tail.residual ? *tail.residual : c.in[2]);
   linear_int8_kernel<<<grid_for(M * N), kThreads, 0, stream()>>>(qx.as<int8_t>(), sx.as<float>(), qw.as<int8_t>(), dview(c.in[2]), bias,
-                                                                   tail.bias != nullptr, res, tail.residual != nullptr, dview(o), M, N, Kp);
+                                                                   tail.bias != nullptr, act, res, tail.residual != nullptr, dview(o), M, N, Kp);
   TF_CUDA_LAUNCHED();
 }
 

@@ -20,11 +20,14 @@ void infer_quantize_per_channel(const OpCall& c, std::vector<OutSpec>& outs) {
 
 // linear_int8(x [..., K] float, q int8 [N, K], scale float32 [N], bias? float32 [N], residual?
 // [..., N]; attrs: activation scale, > 0 static, 0 dynamic per row; residual? as linear's;
-// bf16 out? 1: bfloat16 output) -> float32 (or bfloat16) [..., N]
+// bf16 out? 1: bfloat16 output; activation? 0 none, 1 relu, 2 gelu (erf), after the bias)
+// -> float32 (or bfloat16) [..., N]
 void infer_linear_int8(const OpCall& c, std::vector<OutSpec>& outs) {
-  expect_attrs(c, 1, 3);
+  expect_attrs(c, 1, 4);
   const bool residual = c.attrs.size() >= 2 && attr_int(c, 1, "residual", 0, 1) == 1;
-  const bool bf16_out = c.attrs.size() == 3 && attr_int(c, 2, "bf16 out", 0, 1) == 1;
+  const bool bf16_out = c.attrs.size() >= 3 && attr_int(c, 2, "bf16 out", 0, 1) == 1;
+  const int64_t act = c.attrs.size() == 4 ? attr_int(c, 3, "activation", 0, 2) : 0;
+  if (act != 0 && residual) fail(c, "an activation and a residual together: which comes first is not defined");
   expect_inputs(c, residual ? 4 : 3, residual ? 5 : 4);
   expect_float(c, 0, "input");
   expect_rank(c, 0, 1, kMaxRank, "input");
