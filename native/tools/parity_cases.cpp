@@ -147,6 +147,9 @@ void linear_algebra(std::vector<Case>& cs) {
   // bf16 activations in, a bf16 output (the q, k, v of an int8 attention)
   cs.push_back({"linear_int8", {in(B, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {70})}, {0, 0, 1}});
   cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {9, 70})}, {0.02, 1, 1}});
+  // relu or gelu after the bias, in the epilogue (an int8 feed-forward's first layer)
+  cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {70, 40}, -127, 128), in(F, {70}, 0.001, 0.02), in(F, {70})}, {0, 0, 1, 2}});
+  cs.push_back({"linear_int8", {in(F, {9, 40}), in(Q, {33, 40}, -127, 128), in(F, {33}, 0.001, 0.02)}, {0.02, 0, 0, 1}});
 }
 
 void layers(std::vector<Case>& cs) {
