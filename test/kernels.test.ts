@@ -264,6 +264,12 @@ for (const [b, h, sq, sk, d, dv, mask, causal] of [
   });
 }
 add({
+  name: 'attention bfloat16 with a first key tile and a whole batch element masked',
+  inputs: (g) => [rn(g, [2, 2, 5, 16]), rn(g, [2, 2, 70, 16]), rn(g, [2, 2, 70, 16]), tf.tensor([Array.from({ length: 70 }, (_, j) => (j < 64 ? 1 : 0)), Array.from({ length: 70 }, () => 1)], { dtype: 'uint8' })],
+  fn: (q, k, v, m) => tf.scaledDotProductAttention(q!.to('bfloat16'), k!.to('bfloat16'), v!.to('bfloat16'), { keyPaddingMask: m! }).to('float32'),
+  tol: 1e-2,
+});
+add({
   name: 'attention bfloat16 on the heads of a packed projection',
   inputs: (g) => [rn(g, [2, 40, 3 * 2 * 32])],
   fn: (x) => {

@@ -155,6 +155,7 @@ struct OnlineSoftmax {
   }
   // a masked tile of scores S^T (bc rows of kBr) becomes P = exp(S - running max) in place; c[r]:
   // the factor for what query r accumulated from earlier tiles
+  template <V16 (*Exp)(V16) = vexp<V16>>
   void tile(float* S, int64_t bc, float* c) {
     V16 mx[NQ], base[NQ], corr[NQ], sum[NQ];
     for (int n = 0; n < NQ; ++n) mx[n] = m[n];
@@ -171,7 +172,7 @@ struct OnlineSoftmax {
     for (int64_t j = 0; j < bc; ++j)
       for (int n = 0; n < NQ; ++n) {
         float* s = S + j * kBr + 16 * n;
-        const V16 e = vexp(vload(s) - base[n]);
+        const V16 e = Exp(vload(s) - base[n]);
         vstore(s, e);
         sum[n] += e;
       }
@@ -241,6 +242,24 @@ void forward(const Problem& p, InRows q, InRows k, InRows v, OutRows o, float* l
 // bfloat16 q, k, v: the two products as VDPBF16PS dot products of bf16 pairs (exact products,
 // float32 sums), the softmax in float32 as above; P is rounded to bf16 for P V, and the output to
 // bf16. Needs D even and Dv 16, 32 or 64 (bf16_fits).
+
+// exp(x) for x <= 0 within 1e-4 relative, for P that is rounded to bf16 (2^-9) anyway: 2^(x log2 e)
+// as 2^n (vscalefps) times a degree-3 polynomial in the fraction (max error 7.5e-5), ~8 operations to
+// vexp's ~16; below 2^-160 (masked keys: -inf) exactly 0
+static inline V16 exp_for_bf16(V16 x) {
+  // maskz_ forms with a full mask: the plain intrinsics' undefined pass-through trips GCC 12's
+  // -Wmaybe-uninitialized (PR105593)
+  constexpr __mmask16 all = 0xffff;
+  V16 tv = x * 1.44269504f;
+  tv = tv < -160.0f ? V16{} - 160.0f : tv;
+  const __m512 t = reinterpret_cast<__m512&>(tv);
+  const __m512 n = _mm512_maskz_roundscale_ps(all, t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), f = _mm512_sub_ps(t, n);  // f in [0, 1)
+  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(7.8024521e-2f), f, _mm512_set1_ps(2.2606716e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9583356e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.9992520e-1f));
+  const __m512 e = _mm512_maskz_scalef_ps(all, p, n);
+  return reinterpret_cast<const V16&>(e);
+}
 
 // RB rows of S^T (keys from kh, rows ldk apart) against the block's query pairs qp[D/2][kBr], times
 // scale, into S (rows kBr long)
@@ -321,7 +340,7 @@ static void forward_block_bf16(const Problem& p, const uint16_t* qh, int64_t ldq
     for (; j < bc; ++j) score_rows_bf16<1>(kt + j * ldk, ldk, w.qp, D2, p.scale, w.S + j * kBr);
     mask_keys(p, b, i0, j0, bc, w.S);
     float c[kBr];
-    sm.tile(w.S, bc, c);
+    sm.tile<exp_for_bf16>(w.S, bc, c);
     if (j0 > 0) rescale(w.acc, br, Dv, c);
     const int64_t jps = (bc + 1) / 2;
     for (int64_t jp = 0; jp < jps; ++jp)  // P as bf16 pairs of keys, a key past bc counting 0
