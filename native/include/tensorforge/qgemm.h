@@ -61,6 +61,9 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p);
 float amax_avx512(const float* x, int64_t K);
 float amax_avx2(const float* x, int64_t K);
 void quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
+// the same from bfloat16 rows (AVX-512; other ISAs widen a row to float32 first)
+float amax_bf16_avx512(const uint16_t* x, int64_t K);
+void quantize_row_bf16_avx512(const uint16_t* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
 void quantize_row_avx2(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
 
 struct Args {

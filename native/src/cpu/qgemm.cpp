@@ -74,6 +74,9 @@ constexpr int64_t kTilesPerBlock = 8;  // row tiles per work item
 struct RowOps {
   float (*amax)(const float* x, int64_t K);
   void (*quantize)(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out);
+  // from bf16 rows directly, or null: such rows are widened to float32 first
+  float (*amax16)(const uint16_t* x, int64_t K) = nullptr;
+  void (*quantize16)(const uint16_t* x, int64_t K, int64_t Kp, float inv, uint8_t* out) = nullptr;
 };
 
 template <int MR, int NR, class Ukr>
@@ -94,12 +97,16 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
   int8_t* w = reinterpret_cast<int8_t*>(packed + sum_bytes);
   const bool fixed = g.static_scale > 0.0f;  // static: one scale for every row
   auto quantize_rows = [&](int64_t b, int64_t e) {
-    std::vector<float> wide(g.X16 ? static_cast<size_t>(g.K) : 0);  // a bf16 row as float32
+    const bool direct16 = g.X16 && rows.amax16;
+    std::vector<float> wide(g.X16 && !direct16 ? static_cast<size_t>(g.K) : 0);  // a bf16 row as float32
     for (int64_t i = b; i < e; ++i) {
+      const uint16_t* x16 = g.X16 ? g.X16 + i * g.K : nullptr;
       const float* x = g.X16 ? wide.data() : g.X + i * g.K;
-      if (g.X16) bf16_run_to_f32(g.X16 + i * g.K, wide.data(), g.K);
-      const float amax = fixed ? 0.0f : rows.amax(x, g.K);
-      rows.quantize(x, g.K, Kp, fixed ? 1.0f / g.static_scale : inv_scale_of(amax), a.data() + i * Kp);
+      if (x16 && !direct16) bf16_run_to_f32(x16, wide.data(), g.K);
+      const float amax = fixed ? 0.0f : direct16 ? rows.amax16(x16, g.K) : rows.amax(x, g.K);
+      const float inv = fixed ? 1.0f / g.static_scale : inv_scale_of(amax);
+      if (direct16) rows.quantize16(x16, g.K, Kp, inv, a.data() + i * Kp);
+      else rows.quantize(x, g.K, Kp, inv, a.data() + i * Kp);
       a_scale.data()[i] = fixed ? g.static_scale : scale_of(amax);
     }
   };
@@ -160,7 +167,7 @@ void activate(float* y, int64_t n, Act act) {
 void run(const Args& g) {
   if (g.M == 0 || g.N == 0) return;
   Isa isa = active_isa();
-  if (isa >= Isa::avx512 && cpu_has_vnni()) return blocked<kVnniMR, kVnniNR>(g, ukr_avx512_vnni, RowOps{amax_avx512, quantize_row_avx512});
+  if (isa >= Isa::avx512 && cpu_has_vnni()) return blocked<kVnniMR, kVnniNR>(g, ukr_avx512_vnni, RowOps{amax_avx512, quantize_row_avx512, amax_bf16_avx512, quantize_row_bf16_avx512});
   if (isa >= Isa::avx2) return blocked<kAvx2MR, kAvx2NR>(g, ukr_avx2, RowOps{amax_avx2, quantize_row_avx2});
   blocked<kAvx2MR, kAvx2NR>(g, ukr_scalar, RowOps{amax_scalar, quantize_row_scalar});
 }

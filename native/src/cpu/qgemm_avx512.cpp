@@ -94,29 +94,51 @@ void ukr_avx512_vnni(const Tile& t, const PanelInfo<kVnniNR>& p) {
   }
 }
 
-float amax_avx512(const float* x, int64_t K) {
+namespace {
+// 16 activations as float32: loaded, or bf16 widened (its bits are the float's high half)
+inline __m512 load16(const float* x) { return _mm512_loadu_ps(x); }
+inline __m512 load16(const uint16_t* x) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))), 16));
+}
+inline float widen(float x) { return x; }
+inline float widen(uint16_t x) {
+  const uint32_t u = static_cast<uint32_t>(x) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+template <class T>
+float amax_of(const T* x, int64_t K) {
   __m512 m = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
+  for (; k + 16 <= K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(load16(x + k)));
   // through memory: GCC 12's _mm512_reduce_max_ps trips -Wuninitialized (GCC PR105593)
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, m);
   float amax = *std::max_element(lanes, lanes + 16);
-  for (; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+  for (; k < K; ++k) amax = std::max(amax, std::fabs(widen(x[k])));
   return amax;
 }
 
-void quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out) {
+template <class T>
+void quantize_row_of(const T* x, int64_t K, int64_t Kp, float inv, uint8_t* out) {
   const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-kQMax), hi = _mm512_set1_ps(kQMax);
   const __m512i bias = _mm512_set1_epi32(128);
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
     // round to nearest even, as std::nearbyint in the default mode
-    __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
+    __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(load16(x + k), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), lo), hi);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(q), bias)));
   }
-  for (; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(x[k], inv) + 128);
+  for (; k < K; ++k) out[k] = static_cast<uint8_t>(quantize(widen(x[k]), inv) + 128);
   for (; k < Kp; ++k) out[k] = 128;
 }
+}  // namespace
+
+float amax_avx512(const float* x, int64_t K) { return amax_of(x, K); }
+float amax_bf16_avx512(const uint16_t* x, int64_t K) { return amax_of(x, K); }
+void quantize_row_avx512(const float* x, int64_t K, int64_t Kp, float inv, uint8_t* out) { quantize_row_of(x, K, Kp, inv, out); }
+void quantize_row_bf16_avx512(const uint16_t* x, int64_t K, int64_t Kp, float inv, uint8_t* out) { quantize_row_of(x, K, Kp, inv, out); }
 
 }  // namespace tf::qgemm
