@@ -21,7 +21,7 @@ export * from './ops/matmul.js';
 export * from './ops/nn.js';
 export * from './ops/quantize.js';
 export { native, loaded as addon, type NativeInfo, type CudaMemoryStats } from './native.js';
-export { setThreads, getThreads, setIsa, availableIsas, runtimeInfo, version, type RuntimeInfo } from './runtime.js';
+export { setThreads, getThreads, setIsa, availableIsas, nativeBf16, runtimeInfo, version, type RuntimeInfo } from './runtime.js';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors, type SafetensorsFile } from './io/safetensors.js';
 export { Module, parameter, type LoadResult } from './nn/module.js';
 export { Linear, LayerNorm, Embedding, Dropout, ReLU, GELU, Sequential } from './nn/layers.js';

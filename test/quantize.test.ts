@@ -51,6 +51,26 @@ describe('int8 quantisation', () => {
     expect(normErr(logits(m), ref)).toBeLessThan(0.05);
   });
 
+  it('where bf16 products are native, the int8 attention and feed-forward run in bf16, close to their float32 form', () => {
+    const m = model();
+    tf.quantizeDynamic(m);
+    const best = tf.availableIsas().at(-1)!;
+    expect(tf.nativeBf16('cpu')).toBe(best === 'avx512_bf16');
+    if (best !== 'avx512_bf16') return;  // nothing to compare on this CPU: both forms are float32
+    try {
+      expect(tf.setIsa('avx512')).toBe('avx512');  // the same int8 kernels, no BF16
+      expect(tf.nativeBf16('cpu')).toBe(false);
+      const f32 = logits(m);
+      tf.setIsa(best);
+      expect(tf.nativeBf16('cpu')).toBe(true);
+      const e = normErr(logits(m), f32);
+      expect(e).toBeGreaterThan(0);
+      expect(e).toBeLessThan(0.02);
+    } finally {
+      tf.setIsa(best);
+    }
+  });
+
   it('a quantised state dict saved as safetensors loads into a freshly quantised model with identical outputs', () => {
     const m = model();
     tf.quantizeDynamic(m);
