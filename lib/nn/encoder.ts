@@ -92,19 +92,23 @@ export class TransformerEncoderLayer extends Module {
   }
   private ff(x: Tensor, residual: Tensor): Tensor {
     if (!this.training) {
-      if (!this.int8HiddenBf16(x)) return this.linear2.forward(this.activation.forward(this.linear1.forward(x)), residual);
-      const hidden = this.linear1.forward(x, null, { activation: this.activation instanceof GELU ? 'gelu' : 'relu', outDtype: 'bfloat16' });
+      const fused = this.int8Activation(x);
+      if (!fused) return this.linear2.forward(this.activation.forward(this.linear1.forward(x)), residual);
+      const hidden = this.linear1.forward(x, null, { activation: fused, outDtype: 'bfloat16' });
       return this.linear2.forward(this.linear2.quantized ? hidden : cast(hidden, 'float32'), residual);
     }
     const hidden = this.dropout.forward(this.activation.forward(this.linear1.forward(x)));
     return add(residual, this.dropout2.forward(this.linear2.forward(hidden)));
   }
-  // an int8 feed-forward (or its fake-quantised form) in eval mode applies its activation in
+  // An int8 feed-forward (or its fake-quantised form) in eval mode applies its activation in
   // linear1's pass and keeps the hidden layer in bf16 where bf16 is native: half the bytes between
-  // the two GEMMs, with a rounding far finer than the int8 quantisation linear2 applies anyway
-  private int8HiddenBf16(x: Tensor): boolean {
+  // the two GEMMs, with a rounding far finer than the int8 quantisation linear2 applies anyway.
+  // The activation to fuse, or null when the block runs op by op.
+  private int8Activation(x: Tensor): 'relu' | 'gelu' | null {
     const int8 = (l: Linear) => l.quantized || l.fakeQuant;
-    return int8(this.linear1) && int8(this.linear2) && nativeBf16(x.device);
+    if (!int8(this.linear1) || !int8(this.linear2) || !nativeBf16(x.device)) return null;
+    if (this.activation instanceof ReLU) return 'relu';
+    return this.activation.approximate === 'none' ? 'gelu' : null;  // the epilogue has the erf form only
   }
   forward(src: Tensor, opts: AttentionCallOptions = {}): Tensor {
     if (this.normFirst) {
