@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <vector>
 #include "tensorforge/dtype.h"
 
 namespace tf::qgemm {
@@ -26,6 +27,8 @@ inline int32_t quantize(float x, float inv) {
 
 // An activation applied in the epilogue, after the bias (the op has no residual then).
 enum class Act : int { none = 0, relu = 1, gelu = 2 };
+// linear_int8's activation: its attr 3, absent meaning none (checked by the op's infer)
+inline Act activation_of(const std::vector<double>& attrs) { return attrs.size() > 3 ? static_cast<Act>(static_cast<int>(attrs[3])) : Act::none; }
 // y[0, n) = act(y), in baseline code (the micro-kernels' buffered paths call it)
 void activate(float* y, int64_t n, Act act);
 

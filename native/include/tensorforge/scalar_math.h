@@ -24,6 +24,8 @@ template <class T> TF_SM T sqrt(T x) { return std::sqrt(x); }
 template <class T> TF_SM T rsqrt(T x) { return T(1) / std::sqrt(x); }
 template <class T> TF_SM T relu(T x) { return x != x ? x : (x > 0 ? x : T(0)); }  // NaN stays NaN, as in PyTorch
 template <class T> TF_SM T gelu(T x) { return T(0.5) * x * (T(1) + std::erf(x * T(kSqrt1_2))); }
+// linear_int8's epilogue activation by its code (qgemm::Act): 0 none, 1 relu, 2 gelu
+template <class T> TF_SM T activation(T x, int act) { return act == 1 ? relu(x) : act == 2 ? gelu(x) : x; }
 template <class T> TF_SM T gelu_tanh(T x) {
   return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(kGeluTanhC) * x * x * x)));
 }

@@ -158,10 +158,7 @@ void blocked(const Args& g, Ukr ukr, RowOps rows) {
 }  // namespace
 
 void activate(float* y, int64_t n, Act act) {
-  if (act == Act::relu)
-    for (int64_t i = 0; i < n; ++i) y[i] = sm::relu(y[i]);
-  else if (act == Act::gelu)
-    for (int64_t i = 0; i < n; ++i) y[i] = sm::gelu(y[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = sm::activation(y[i], static_cast<int>(act));
 }
 
 void run(const Args& g) {

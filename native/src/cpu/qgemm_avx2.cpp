@@ -4,18 +4,10 @@
 #include <immintrin.h>
 #include <algorithm>
 #include <cstring>
+#include "tensorforge/convert.h"
 #include "tensorforge/qgemm.h"
 
 namespace tf::qgemm {
-namespace {
-// dtype.h's f32_to_bf16 (nearest even; a NaN stays a quiet NaN), not included here: see
-// loops_kernel.h's to_bf16
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-}  // namespace
 
 void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
   constexpr int MR = kAvx2MR;
@@ -59,12 +51,12 @@ void ukr_avx2(const Tile& t, const PanelInfo<kAvx2NR>& p) {
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) _mm256_store_ps(tmp[i], y[i]);
   if (t.act != Act::none) activate(tmp[0], MR * kAvx2NR, t.act);
-  for (int i = 0; i < t.rows; ++i)
-    for (int j = 0; j < t.cols; ++j) {
-      const float v = t.R ? tmp[i][j] + t.R[i * t.ldr + j] : tmp[i][j];
-      if (t.C16) t.C16[i * t.ldc + j] = to_bf16(v);
-      else t.C[i * t.ldc + j] = v;
-    }
+  for (int i = 0; i < t.rows; ++i) {
+    if (t.R)
+      for (int j = 0; j < t.cols; ++j) tmp[i][j] += t.R[i * t.ldr + j];
+    if (t.C16) f32_run_to_bf16(tmp[i], t.C16 + i * t.ldc, t.cols);  // baseline code, as activate
+    else std::copy(tmp[i], tmp[i] + t.cols, t.C + i * t.ldc);
+  }
 }
 
 float amax_avx2(const float* x, int64_t K) {

@@ -56,7 +56,7 @@ void k_linear_int8(OpCall& c) {
     g.residual = residual->p;
     g.ldr = g.N;
   }
-  if (c.attrs.size() == 4) g.act = static_cast<qgemm::Act>(static_cast<int>(c.attrs[3]));
+  g.act = qgemm::activation_of(c.attrs);
   if (y16) g.C16 = c.out[0].ptr<uint16_t>();
   else g.C = y->p;
   g.ldc = g.N;

@@ -43,8 +43,7 @@ __global__ void linear_int8_kernel(const int8_t* qx, const float* sx, const int8
     for (int64_t k = 0; k < Kp / 4; ++k) acc = __dp4a(a[k], b[k], acc);
     float y = static_cast<float>(acc) * (sx[m] * sw.load(n * sw.strides[0]));
     if (has_bias) y += bias.load(n * bias.strides[0]);
-    if (act == 1) y = sm::relu(y);
-    if (act == 2) y = sm::gelu(y);
+    y = sm::activation(y, act);
     if (has_res) y += res.load(res.offset_of(e));
     o.store(o.offset_of(e), y);
   }
@@ -80,7 +79,7 @@ void k_linear_int8(OpCall& c) {
   pad_rows_kernel<<<grid_for(N * Kp), kThreads, 0, stream()>>>(dview(w), qw.as<int8_t>(), N, K, Kp);
   TF_CUDA_LAUNCHED();
   const LinearTail tail = linear_tail(c, 3, 1);
-  const int act = c.attrs.size() == 4 ? static_cast<int>(c.attrs[3]) : 0;  // 1 relu, 2 gelu, after the bias
+  const int act = static_cast<int>(qgemm::activation_of(c.attrs));  // after the bias
   const DView bias = dview(tail.bias ? *tail.bias : c.in[2]), res = dview(tail.residual ? *tail.residual : c.in[2]);
   linear_int8_kernel<<<grid_for(M * N), kThreads, 0, stream()>>>(qx.as<int8_t>(), sx.as<float>(), qw.as<int8_t>(), dview(c.in[2]), bias,
                                                                    tail.bias != nullptr, act, res, tail.residual != nullptr, dview(o), M, N, Kp);

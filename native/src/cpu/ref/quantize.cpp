@@ -30,7 +30,7 @@ void k_linear_int8(OpCall& c) {
   const int64_t N = w.shape[0], K = w.shape[1], M = K ? x.numel() / K : o.numel() / std::max<int64_t>(N, 1);
   const float static_scale = static_cast<float>(c.attrs[0]);
   const LinearTail tail = linear_tail(c, 3, 1);
-  const int act = c.attrs.size() == 4 ? static_cast<int>(c.attrs[3]) : 0;
+  const int act = static_cast<int>(qgemm::activation_of(c.attrs));
   std::vector<int32_t> qx(static_cast<size_t>(K));
   for (int64_t m = 0; m < M; ++m) {
     // row m of x and of the output, through their (rank-generic) views
@@ -45,8 +45,7 @@ void k_linear_int8(OpCall& c) {
       for (int64_t k = 0; k < K; ++k) acc += qx[k] * static_cast<int64_t>(w.get(n * w.strides[0] + k * w.strides[1]));
       float y = static_cast<float>(acc) * (sx * static_cast<float>(ws.get(n * ws.strides[0])));
       if (tail.bias) y += static_cast<float>(tail.bias->get(n * tail.bias->strides[0]));
-      if (act == 1) y = sm::relu(y);
-      if (act == 2) y = sm::gelu(y);
+      y = sm::activation(y, act);
       if (tail.residual) y += static_cast<float>(tail.residual->get(tail.residual->offset_of(m * N + n)));
       o.set(oo + n * os, y);
     }
