@@ -3,6 +3,7 @@
 // for the active ISA. A query row with no visible key outputs 0 and lse = -inf (PyTorch would give
 // NaN).
 #include <cmath>
+#include <type_traits>
 #include "attention_problem.h"
 #include "tensorforge/isa.h"
 #include "tensorforge/parallel.h"
@@ -29,13 +30,16 @@ Kernels kernels() {
 bool in_place(const View& v, DType t = DType::f32) { return v.dtype == t && (v.strides[3] == 1 || v.shape[3] == 1); }
 template <class T>
 Rows<T> contiguous_rows(T* p, const View& v) { return {p, v.shape[1] * v.shape[2] * v.shape[3], v.shape[2] * v.shape[3], v.shape[3]}; }
+// v's own rows, where it lies (in_place)
+template <class T>
+Rows<T> rows_in_place(const View& v) { return {v.ptr<std::remove_const_t<T>>(), v.strides[0], v.strides[1], v.strides[2]}; }
 
 struct AttnIn {
   host::FloatBuffer own;
   InRows rows;
   explicit AttnIn(const View& v) {
     if (in_place(v)) {
-      rows = {v.ptr<float>(), v.strides[0], v.strides[1], v.strides[2]};
+      rows = rows_in_place<const float>(v);
       return;
     }
     own.resize(static_cast<size_t>(v.numel()));
@@ -50,7 +54,7 @@ struct AttnOut {
   OutRows rows;
   explicit AttnOut(const View& view) : v(view) {
     if (in_place(v)) {
-      rows = {v.ptr<float>(), v.strides[0], v.strides[1], v.strides[2]};
+      rows = rows_in_place<float>(v);
       return;
     }
     own.resize(static_cast<size_t>(v.numel()));  // the kernel writes every element
@@ -66,10 +70,8 @@ bool run_bf16(const OpCall& c, const Problem& p, const Kernels& kern, float* lse
   if (!kern.forward_bf16 || !bf16_fits(p)) return false;
   for (const View* v : {&c.in[0], &c.in[1], &c.in[2], &c.out[0]})
     if (!in_place(*v, DType::bf16)) return false;
-  auto rows = [](const View& v) { return BInRows{v.ptr<uint16_t>(), v.strides[0], v.strides[1], v.strides[2]}; };
-  const BInRows q = rows(c.in[0]), k = rows(c.in[1]), v = rows(c.in[2]);
-  const View& ov = c.out[0];
-  const BOutRows o{ov.ptr<uint16_t>(), ov.strides[0], ov.strides[1], ov.strides[2]};
+  const BInRows q = rows_in_place<const uint16_t>(c.in[0]), k = rows_in_place<const uint16_t>(c.in[1]), v = rows_in_place<const uint16_t>(c.in[2]);
+  const BOutRows o = rows_in_place<uint16_t>(c.out[0]);
   parallel_for(p.B * p.H, p.Sq * p.Sk * (p.D + p.Dv), [&](int64_t t0, int64_t t1) {
     ScratchBf16 w(p);
     for (int64_t bh = t0; bh < t1; ++bh) kern.forward_bf16(p, q, k, v, o, lse, bh, w);
